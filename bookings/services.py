@@ -1,0 +1,358 @@
+"""Booking workflows that touch several models: book, repeat, cancel, assign."""
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bookings.models import (
+    Area,
+    Booking,
+    BookingEvent,
+    BookingPolicy,
+    BookingSeries,
+    District,
+    Dog,
+    Service,
+)
+from pompygo.lib.money import percent_of
+from pompygo.lib.timezones import combine_local
+
+logger = logging.getLogger(__name__)
+
+
+class WalkerUnavailable(Exception):
+    """The walker cannot take this booking: inactive, or busy at that time."""
+
+
+@dataclass(frozen=True)
+class SlotProblem:
+    """Why a date and time cannot be booked, as a code with its parameters.
+
+    The code is what recurring series store, so that the reason can be shown
+    again later in whichever language the reader uses.
+    """
+
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def message(self) -> str:
+        return str(SLOT_MESSAGES[self.code]) % self.params
+
+    def as_json(self, day: dt.date) -> dict[str, Any]:
+        return {"date": day.isoformat(), "code": self.code, "params": self.params}
+
+
+SLOT_MESSAGES = {
+    "past": _("This time has already passed."),
+    "lead_time": _("Book at least %(minutes)s minutes ahead: the earliest start is %(earliest)s."),
+    "step": _("Start times are on the quarter hour, for example 07:00, 07:15 or 07:30."),
+    "before_opening": _("Walks start at %(opening)s (WIB) at the earliest."),
+    "after_closing": _("This walk would end after %(closing)s (WIB), when we close."),
+    "dog_busy": _("%(dog)s already has a booking at this time."),
+}
+
+
+def slot_problem(
+    dogs: Sequence[Dog],
+    service: Service,
+    starts_at: dt.datetime,
+    policy: BookingPolicy,
+    now: dt.datetime | None = None,
+) -> SlotProblem | None:
+    """Return why this start cannot be booked for these dogs, or None if it can."""
+    now = now or timezone.now()
+    local_start = timezone.localtime(starts_at)
+    local_end = local_start + service.duration
+    if starts_at <= now:
+        return SlotProblem("past")
+    if local_start.minute % 15 or local_start.second or local_start.microsecond:
+        return SlotProblem("step")
+    if local_start.time() < policy.opening_time:
+        return SlotProblem("before_opening", {"opening": f"{policy.opening_time:%H:%M}"})
+    closing = combine_local(local_start.date(), policy.closing_time)
+    if local_end > closing:
+        return SlotProblem("after_closing", {"closing": f"{policy.closing_time:%H:%M}"})
+    earliest = now + dt.timedelta(minutes=policy.lead_time_minutes)
+    if starts_at < earliest:
+        earliest_local = timezone.localtime(earliest)
+        return SlotProblem(
+            "lead_time",
+            {
+                "minutes": str(policy.lead_time_minutes),
+                "earliest": f"{earliest_local:%d-%m-%Y %H:%M}",
+            },
+        )
+    clashing = Booking.objects.exclude(status__in=Booking.RELEASED_STATUSES).overlapping(
+        starts_at, starts_at + service.duration
+    )
+    busy = (
+        Dog.objects.filter(pk__in=[dog.pk for dog in dogs], bookings__in=clashing)
+        .values_list("name", flat=True)
+        .first()
+    )
+    if busy:
+        return SlotProblem("dog_busy", {"dog": busy})
+    return None
+
+
+def served_areas_message() -> str:
+    names = list(Area.objects.filter(is_active=True).values_list("name", flat=True))
+    if len(names) > 1:
+        listed = ", ".join(names[:-1]) + " " + str(_("and")) + " " + names[-1]
+    else:
+        listed = "".join(names)
+    return str(
+        _("We do not serve this address yet. We walk dogs in %(areas)s.")
+        % {"areas": listed}
+    )
+
+
+def area_for(latitude: Decimal, longitude: Decimal) -> Area | None:
+    return Area.objects.containing(latitude, longitude).first()
+
+
+@dataclass
+class BookingDetails:
+    """What the booking form collected, for one or more bookings."""
+
+    dogs: list[Dog]
+    service: Service
+    area: Area
+    address: str
+    latitude: Decimal
+    longitude: Decimal
+    district: District | None = None
+    access_notes: str = ""
+    handover_notes: str = ""
+
+
+def _queue_booking_received(booking: Booking) -> None:
+    from bookings.tasks import send_booking_received
+
+    transaction.on_commit(lambda: send_booking_received.delay(booking.pk))
+
+
+def _create(
+    owner: Any,
+    details: BookingDetails,
+    starts_at: dt.datetime,
+    *,
+    request_token: uuid.UUID | None = None,
+    series: BookingSeries | None = None,
+) -> Booking:
+    booking = Booking.objects.create(
+        owner=owner,
+        service=details.service,
+        area=details.area,
+        district=details.district,
+        starts_at=starts_at,
+        ends_at=starts_at + details.service.duration,
+        address=details.address,
+        latitude=details.latitude,
+        longitude=details.longitude,
+        access_notes=details.access_notes,
+        handover_notes=details.handover_notes,
+        price=details.service.price_for(len(details.dogs)),
+        request_token=request_token,
+        series=series,
+    )
+    booking.dogs.set(details.dogs)
+    BookingEvent.objects.create(
+        booking=booking,
+        to_status=Booking.Status.REQUESTED,
+        actor=owner,
+        created_at=booking.created_at,
+    )
+    _queue_booking_received(booking)
+    return booking
+
+
+def book(
+    owner: Any,
+    details: BookingDetails,
+    starts_at: dt.datetime,
+    request_token: uuid.UUID,
+) -> tuple[Booking, bool]:
+    """Create one booking, or return the one this form already created.
+
+    The form carries a token made when it was shown. A double click or a
+    resubmitted form sends the same token again, and the unique constraint on
+    it makes the second request find the first booking instead of a new one.
+    """
+    existing = Booking.objects.filter(owner=owner, request_token=request_token).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            booking = _create(owner, details, starts_at, request_token=request_token)
+    except IntegrityError:
+        existing = Booking.objects.filter(owner=owner, request_token=request_token).first()
+        if existing is None:
+            raise
+        return existing, False
+    logger.info("Booking %s created for owner %s", booking.reference, owner.pk)
+    return booking, True
+
+
+def series_dates(first_date: dt.date, weekdays: Iterable[int], weeks: int) -> list[dt.date]:
+    """Return the dates of a weekly rule: ISO weekdays, for a number of weeks."""
+    wanted = set(weekdays)
+    days = (first_date + dt.timedelta(days=offset) for offset in range(weeks * 7))
+    return [day for day in days if day.isoweekday() in wanted]
+
+
+def book_series(
+    owner: Any,
+    details: BookingDetails,
+    first_date: dt.date,
+    start_time: dt.time,
+    weekdays: Sequence[int],
+    weeks: int,
+    request_token: uuid.UUID,
+) -> tuple[BookingSeries, bool]:
+    """Create a recurring series and every booking of it that can be made.
+
+    A date that cannot be booked (a past time, a dog already booked) is kept
+    on the series with its reason instead of stopping the whole series.
+    Returns the series and whether it is new (False for a resubmitted form).
+    """
+    first_of_existing = Booking.objects.filter(
+        owner=owner, request_token=request_token, series__isnull=False
+    ).first()
+    if first_of_existing and first_of_existing.series:
+        return first_of_existing.series, False
+    policy = BookingPolicy.current()
+    now = timezone.now()
+    with transaction.atomic():
+        series = BookingSeries.objects.create(
+            owner=owner,
+            weekdays=",".join(str(day) for day in sorted(set(weekdays))),
+            start_time=start_time,
+            first_date=first_date,
+            weeks=weeks,
+        )
+        skipped = []
+        token: uuid.UUID | None = request_token
+        for day in series_dates(first_date, weekdays, weeks):
+            starts_at = combine_local(day, start_time)
+            problem = slot_problem(details.dogs, details.service, starts_at, policy, now)
+            if problem:
+                skipped.append(problem.as_json(day))
+                continue
+            # Only the first booking carries the form's token: it is unique.
+            _create(owner, details, starts_at, request_token=token, series=series)
+            token = None
+        series.skipped = skipped
+        series.save(update_fields=["skipped"])
+    logger.info(
+        "Booking series %s created for owner %s: %s bookings, %s dates skipped",
+        series.pk,
+        owner.pk,
+        series.bookings.count(),
+        len(skipped),
+    )
+    return series, True
+
+
+@dataclass(frozen=True)
+class CancellationQuote:
+    fee: int
+    free_until: dt.datetime
+
+    @property
+    def is_free(self) -> bool:
+        return self.fee == 0
+
+
+def quote_cancellation(booking: Booking, now: dt.datetime | None = None) -> CancellationQuote:
+    policy = BookingPolicy.current()
+    now = now or timezone.now()
+    free_until = policy.free_cancellation_deadline(booking.starts_at)
+    fee = 0 if now < free_until else percent_of(booking.price, policy.late_cancellation_fee_percent)
+    return CancellationQuote(fee=fee, free_until=free_until)
+
+
+def cancel(booking: Booking, actor: Any, now: dt.datetime | None = None) -> CancellationQuote:
+    """Cancel a booking under the policy; raises IllegalTransition if it cannot be."""
+    quote = quote_cancellation(booking, now)
+    note = (
+        str(_("Cancelled free of charge"))
+        if quote.is_free
+        else str(_("Cancelled late: fee recorded"))
+    )
+    booking.transition(
+        Booking.Status.CANCELLED, actor=actor, note=note, cancellation_fee=quote.fee
+    )
+    logger.info("Booking %s cancelled by user %s, fee %s", booking.reference, actor.pk, quote.fee)
+    return quote
+
+
+def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
+    """Put a walker on a booking and confirm it.
+
+    Raises WalkerUnavailable when the walker may not take it. The check below
+    gives a clear answer in the common case; the exclusion constraint in
+    PostgreSQL decides when two assignments race each other.
+    """
+    from walkers.models import WalkerProfile
+
+    if not WalkerProfile.objects.assignable().filter(pk=walker.pk).exists():
+        raise WalkerUnavailable(
+            _("%(walker)s cannot be assigned: the walker is not active.") % {"walker": walker}
+        )
+    clash = (
+        Booking.objects.holding_walker()
+        .filter(walker=walker)
+        .overlapping(booking.starts_at, booking.ends_at)
+        .exclude(pk=booking.pk)
+        .first()
+    )
+    if clash:
+        raise WalkerUnavailable(
+            _("%(walker)s already has booking %(other)s at an overlapping time.")
+            % {"walker": walker, "other": clash.reference}
+        )
+    note = str(_("Walker assigned: %(walker)s") % {"walker": walker})
+    try:
+        if booking.status == Booking.Status.CONFIRMED:
+            _change_walker(booking, walker, actor, note)
+        else:
+            booking.transition(Booking.Status.CONFIRMED, actor=actor, note=note, walker=walker)
+    except IntegrityError:
+        logger.info(
+            "Walker %s lost the race for booking %s: overlapping walk",
+            walker.pk,
+            booking.reference,
+        )
+        raise WalkerUnavailable(
+            _("%(walker)s was just assigned another walk at an overlapping time.")
+            % {"walker": walker}
+        ) from None
+    logger.info("Walker %s assigned to booking %s by user %s", walker.pk, booking.reference, actor.pk)
+
+
+def _change_walker(booking: Booking, walker: Any, actor: Any, note: str) -> None:
+    with transaction.atomic():
+        updated = Booking.objects.filter(
+            pk=booking.pk, status=Booking.Status.CONFIRMED
+        ).update(walker=walker, updated_at=timezone.now())
+        if updated != 1:
+            from bookings.models import IllegalTransition
+
+            raise IllegalTransition(f"Booking {booking.reference} is no longer confirmed.")
+        BookingEvent.objects.create(
+            booking=booking,
+            from_status=Booking.Status.CONFIRMED,
+            to_status=Booking.Status.CONFIRMED,
+            actor=actor,
+            note=note[:255],
+        )
+    booking.walker = walker

@@ -393,6 +393,9 @@ class Booking(models.Model):
         related_name="bookings",
         verbose_name=_("walker"),
     )
+    on_the_way_at = models.DateTimeField(
+        _("walker on the way since"), null=True, blank=True
+    )
     series = models.ForeignKey(
         "BookingSeries",
         on_delete=models.SET_NULL,

@@ -20,6 +20,7 @@ from bookings.models import (
     BookingSeries,
     District,
     Dog,
+    IllegalTransition,
     Service,
 )
 from pompygo.lib.money import percent_of
@@ -302,11 +303,11 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
     gives a clear answer in the common case; the exclusion constraint in
     PostgreSQL decides when two assignments race each other.
     """
-    from walkers.models import WalkerProfile
-
-    if not WalkerProfile.objects.assignable().filter(pk=walker.pk).exists():
+    problems = walker.eligibility_problems(booking)
+    if problems:
         raise WalkerUnavailable(
-            _("%(walker)s cannot be assigned: the walker is not active.") % {"walker": walker}
+            _("%(walker)s cannot take this booking: %(reasons)s")
+            % {"walker": walker, "reasons": " ".join(problems)}
         )
     clash = (
         Booking.objects.holding_walker()
@@ -339,14 +340,27 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
     logger.info("Walker %s assigned to booking %s by user %s", walker.pk, booking.reference, actor.pk)
 
 
+def mark_on_the_way(booking: Booking, walker: Any) -> None:
+    """Record that the assigned walker is heading to the owner, once."""
+    if booking.walker_id != walker.pk or booking.status != Booking.Status.CONFIRMED:
+        raise IllegalTransition(
+            f"Booking {booking.reference} is not a confirmed walk of walker {walker.pk}."
+        )
+    now = timezone.now()
+    updated = Booking.objects.filter(
+        pk=booking.pk, walker=walker, on_the_way_at__isnull=True
+    ).update(on_the_way_at=now, updated_at=now)
+    if updated:
+        booking.on_the_way_at = now
+        logger.info("Walker %s is on the way to booking %s", walker.pk, booking.reference)
+
+
 def _change_walker(booking: Booking, walker: Any, actor: Any, note: str) -> None:
     with transaction.atomic():
         updated = Booking.objects.filter(
             pk=booking.pk, status=Booking.Status.CONFIRMED
         ).update(walker=walker, updated_at=timezone.now())
         if updated != 1:
-            from bookings.models import IllegalTransition
-
             raise IllegalTransition(f"Booking {booking.reference} is no longer confirmed.")
         BookingEvent.objects.create(
             booking=booking,

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -44,3 +46,10 @@ class WalkerProfile(models.Model):
 
     def __str__(self) -> str:
         return self.user.display_name
+
+    def eligibility_problems(self, booking: Any) -> list[str]:
+        """Return why this walker may not take the booking; empty when they may."""
+        problems = []
+        if not self.is_active:
+            problems.append(str(_("The walker is not active.")))
+        return problems

@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from pompygo.env import env_bool, env_int, env_list, env_str
+from pompygo.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -82,13 +82,20 @@ TEMPLATES = [
 ]
 
 # Database: PostgreSQL in production and tests, a SQLite file for the demo.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as error:
+    # dj-database-url names the bad scheme, never the password.
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is invalid ({error}). Use postgres://user@host:5432/name "
+        "or sqlite:///path/to/file.sqlite3."
+    ) from None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries the Celery queue and the cache. Without it, tasks run
@@ -125,10 +132,13 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "bookings:list"
@@ -180,8 +190,12 @@ STORAGES = {
     },
 }
 
-# Uploads: the largest photo we accept, and Django's own request limits set
-# above it so that an oversized photo reaches our form and gets our message.
+# Uploads: the largest photo the forms accept. Django puts no limit on the
+# file part of a request: an upload larger than FILE_UPLOAD_MAX_MEMORY_SIZE
+# is streamed to a temporary file, and DATA_UPLOAD_MAX_MEMORY_SIZE counts only
+# the other fields. The reverse proxy's body limit (client_max_body_size in
+# docs/nginx.conf) must exceed PHOTO_MAX_BYTES plus DATA_UPLOAD_MAX_MEMORY_SIZE,
+# so that an oversized photo reaches the form and gets its message.
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -203,6 +217,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -212,7 +227,10 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("DJANGO_LOG_LEVEL", "INFO", LOG_LEVELS),
+    },
 }
 
 # Bookings: the walk length for services without their own, in minutes.

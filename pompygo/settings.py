@@ -179,6 +179,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
+# Walkers' identity documents: served by no URL, only by a staff view.
+PRIVATE_MEDIA_ROOT = Path(
+    env_str("DJANGO_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private_media"))
+)
+if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
+    raise ImproperlyConfigured(
+        f"DJANGO_PRIVATE_MEDIA_ROOT={str(PRIVATE_MEDIA_ROOT)!r} is inside "
+        f"DJANGO_MEDIA_ROOT={str(MEDIA_ROOT)!r}, which the web server publishes. "
+        "Put private documents in a folder outside it."
+    )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -5,5 +5,5 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.profile, name="profile"),
+    path("", views.ProfileView.as_view(), name="profile"),
 ]

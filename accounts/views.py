@@ -1,9 +1,22 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.messages.views import SuccessMessageMixin
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import UpdateView
+
+from accounts.forms import ProfileForm
+from accounts.models import User
 
 
-@login_required
-def profile(request: HttpRequest) -> HttpResponse:
-    # TODO: the profile form (name, phone, language) replaces this page.
-    return render(request, "accounts/profile.html")
+class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
+    """The signed-in user's profile. The URL has no id, so nobody edits another's."""
+
+    form_class = ProfileForm
+    template_name = "accounts/profile.html"
+    success_url = reverse_lazy("accounts:profile")
+    success_message = _("Your profile is saved.")
+
+    def get_object(self, queryset: Any = None) -> User:
+        return self.request.user  # type: ignore[return-value]

@@ -14,7 +14,7 @@ class EmailUserManager(UserManager["User"]):
 
     use_in_migrations = True
 
-    def _create_user_object(  # type: ignore[override]
+    def _create_user_object(
         self, email: str, password: str | None, **extra_fields: Any
     ) -> "User":
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)

@@ -40,4 +40,4 @@ def get_owned_dog(request: HttpRequest, pk: int) -> Dog:
 
 
 def get_owned_series(request: HttpRequest, pk: int) -> BookingSeries:
-    return get_object_or_404(BookingSeries.objects.filter(owner=request.user), pk=pk)
+    return get_object_or_404(BookingSeries.objects.filter(owner=request.user.pk), pk=pk)

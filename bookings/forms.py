@@ -1,7 +1,8 @@
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MaxValueValidator
@@ -31,7 +32,8 @@ WEEKDAYS = [
 
 class ServiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name} · {obj.duration_minutes} {_('min')} · {format_rupiah(obj.price)}"
+        minutes = _("%(minutes)s min") % {"minutes": obj.duration_minutes}
+        return f"{obj.name} · {minutes} · {format_rupiah(obj.price)}"
 
 
 class DistrictChoiceField(forms.ModelChoiceField):
@@ -58,7 +60,8 @@ class BookingForm(forms.Form):
         error_messages={"required": _("Choose a service.")},
     )
     date = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     start_time = forms.TimeField(
         label=_("Start time (WIB)"),
@@ -121,12 +124,20 @@ class BookingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.owner = owner
         self.policy = BookingPolicy.current()
-        self.fields["dogs"].queryset = Dog.objects.owned_by(owner)
+        dogs_field = cast(forms.ModelMultipleChoiceField, self.fields["dogs"])
+        dogs_field.queryset = Dog.objects.owned_by(owner)
         max_weeks = self.policy.max_recurring_weeks
         self.fields["repeat_weeks"].widget.attrs["max"] = max_weeks
         self.fields["repeat_weeks"].validators.append(MaxValueValidator(max_weeks))
         self.fields["start_time"].widget.attrs.update(
-            min=f"{self.policy.opening_time:%H:%M}", max=f"{self.policy.closing_time:%H:%M}"
+            min=f"{self.policy.opening_time:%H:%M}",
+            max=f"{self.policy.closing_time:%H:%M}",
+        )
+        self.fields["district"].widget.attrs["data-centres"] = json.dumps(
+            {
+                str(district.pk): [str(district.latitude), str(district.longitude)]
+                for district in District.objects.filter(area__is_active=True)
+            }
         )
         self.fields["date"].widget.attrs["min"] = timezone.localdate().isoformat()
         if not self.is_bound:
@@ -146,7 +157,8 @@ class BookingForm(forms.Form):
         return dogs
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._clean_location(data)
         if self.is_recurring:
             if not data.get("repeat_weeks"):
@@ -164,7 +176,9 @@ class BookingForm(forms.Form):
         return data
 
     def _has(self, data: dict[str, Any], *names: str) -> bool:
-        return all(data.get(name) is not None and name not in self.errors for name in names)
+        return all(
+            data.get(name) is not None and name not in self.errors for name in names
+        )
 
     def _clean_location(self, data: dict[str, Any]) -> None:
         latitude, longitude = data.get("latitude"), data.get("longitude")

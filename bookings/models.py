@@ -16,7 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from bookings.constraints import PostgresExclusionConstraint
 from pompygo.lib.timezones import local_today
 
-COORDINATE = {"max_digits": 9, "decimal_places": 6}
+
+def coordinate_field(verbose_name: Any) -> models.DecimalField:
+    """A latitude or longitude in decimal degrees, to about 10 cm."""
+    return models.DecimalField(verbose_name, max_digits=9, decimal_places=6)
 
 
 class AreaQuerySet(models.QuerySet["Area"]):
@@ -35,10 +38,10 @@ class Area(models.Model):
 
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(_("slug"), unique=True)
-    min_latitude = models.DecimalField(_("southern edge"), **COORDINATE)
-    max_latitude = models.DecimalField(_("northern edge"), **COORDINATE)
-    min_longitude = models.DecimalField(_("western edge"), **COORDINATE)
-    max_longitude = models.DecimalField(_("eastern edge"), **COORDINATE)
+    min_latitude = coordinate_field(_("southern edge"))
+    max_latitude = coordinate_field(_("northern edge"))
+    min_longitude = coordinate_field(_("western edge"))
+    max_longitude = coordinate_field(_("eastern edge"))
     is_active = models.BooleanField(_("served"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
@@ -74,8 +77,8 @@ class District(models.Model):
         Area, on_delete=models.CASCADE, related_name="districts", verbose_name=_("area")
     )
     name = models.CharField(_("name"), max_length=80)
-    latitude = models.DecimalField(_("latitude"), **COORDINATE)
-    longitude = models.DecimalField(_("longitude"), **COORDINATE)
+    latitude = coordinate_field(_("latitude"))
+    longitude = coordinate_field(_("longitude"))
 
     class Meta:
         verbose_name = _("district")
@@ -278,10 +281,13 @@ class TsTzRange(Func):
     output_field = DateTimeRangeField()
 
 
+# No 0/O or 1/I/L, which are easy to misread over the phone.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 8
+
+
 def new_reference() -> str:
-    # Crockford-style alphabet: no 0/O or 1/I/L to misread over the phone.
-    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-    return "".join(secrets.choice(alphabet) for _ in range(8))
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
 class IllegalTransition(Exception):
@@ -299,10 +305,14 @@ class BookingQuerySet(models.QuerySet["Booking"]):
 
     def upcoming(self) -> "BookingQuerySet":
         """Bookings on or after today's WIB date, earliest first."""
-        start_of_today = timezone.make_aware(dt.datetime.combine(local_today(), dt.time.min))
-        return self.filter(ends_at__gt=timezone.now()).filter(
-            starts_at__gte=start_of_today
-        ).order_by("starts_at")
+        start_of_today = timezone.make_aware(
+            dt.datetime.combine(local_today(), dt.time.min)
+        )
+        return (
+            self.filter(ends_at__gt=timezone.now())
+            .filter(starts_at__gte=start_of_today)
+            .order_by("starts_at")
+        )
 
     def past(self) -> "BookingQuerySet":
         return self.filter(ends_at__lte=timezone.now()).order_by("-starts_at")
@@ -312,7 +322,9 @@ class BookingQuerySet(models.QuerySet["Booking"]):
             status__in=Booking.RELEASED_STATUSES
         )
 
-    def overlapping(self, starts_at: dt.datetime, ends_at: dt.datetime) -> "BookingQuerySet":
+    def overlapping(
+        self, starts_at: dt.datetime, ends_at: dt.datetime
+    ) -> "BookingQuerySet":
         return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
@@ -356,7 +368,10 @@ class Booking(models.Model):
     )
     dogs = models.ManyToManyField(Dog, related_name="bookings", verbose_name=_("dogs"))
     service = models.ForeignKey(
-        Service, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("service")
+        Service,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("service"),
     )
     area = models.ForeignKey(
         Area, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("area")
@@ -372,8 +387,8 @@ class Booking(models.Model):
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     address = models.CharField(_("address"), max_length=255)
-    latitude = models.DecimalField(_("latitude"), **COORDINATE)
-    longitude = models.DecimalField(_("longitude"), **COORDINATE)
+    latitude = coordinate_field(_("latitude"))
+    longitude = coordinate_field(_("longitude"))
     access_notes = models.TextField(
         _("access notes"),
         blank=True,
@@ -381,7 +396,9 @@ class Booking(models.Model):
     )
     handover_notes = models.TextField(_("handover notes"), blank=True)
     price = models.PositiveIntegerField(_("price (Rp)"))
-    cancellation_fee = models.PositiveIntegerField(_("cancellation fee (Rp)"), default=0)
+    cancellation_fee = models.PositiveIntegerField(
+        _("cancellation fee (Rp)"), default=0
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED
     )
@@ -494,7 +511,9 @@ class Booking(models.Model):
 
     @property
     def is_cancellable(self) -> bool:
-        return self.status in self.CANCELLABLE_STATUSES and self.starts_at > timezone.now()
+        return (
+            self.status in self.CANCELLABLE_STATUSES and self.starts_at > timezone.now()
+        )
 
     @property
     def local_date(self) -> dt.date:
@@ -505,7 +524,10 @@ class BookingEvent(models.Model):
     """One status change of a booking: the booking's timestamped history."""
 
     booking = models.ForeignKey(
-        Booking, on_delete=models.CASCADE, related_name="events", verbose_name=_("booking")
+        Booking,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("booking"),
     )
     from_status = models.CharField(
         _("from"), max_length=20, choices=Booking.Status.choices, blank=True

@@ -53,8 +53,12 @@ class SlotProblem:
 
 SLOT_MESSAGES = {
     "past": _("This time has already passed."),
-    "lead_time": _("Book at least %(minutes)s minutes ahead: the earliest start is %(earliest)s."),
-    "step": _("Start times are on the quarter hour, for example 07:00, 07:15 or 07:30."),
+    "lead_time": _(
+        "Book at least %(minutes)s minutes ahead: the earliest start is %(earliest)s."
+    ),
+    "step": _(
+        "Start times are on the quarter hour, for example 07:00, 07:15 or 07:30."
+    ),
     "before_opening": _("Walks start at %(opening)s (WIB) at the earliest."),
     "after_closing": _("This walk would end after %(closing)s (WIB), when we close."),
     "dog_busy": _("%(dog)s already has a booking at this time."),
@@ -77,7 +81,9 @@ def slot_problem(
     if local_start.minute % 15 or local_start.second or local_start.microsecond:
         return SlotProblem("step")
     if local_start.time() < policy.opening_time:
-        return SlotProblem("before_opening", {"opening": f"{policy.opening_time:%H:%M}"})
+        return SlotProblem(
+            "before_opening", {"opening": f"{policy.opening_time:%H:%M}"}
+        )
     closing = combine_local(local_start.date(), policy.closing_time)
     if local_end > closing:
         return SlotProblem("after_closing", {"closing": f"{policy.closing_time:%H:%M}"})
@@ -91,9 +97,9 @@ def slot_problem(
                 "earliest": f"{earliest_local:%d-%m-%Y %H:%M}",
             },
         )
-    clashing = Booking.objects.exclude(status__in=Booking.RELEASED_STATUSES).overlapping(
-        starts_at, starts_at + service.duration
-    )
+    clashing = Booking.objects.exclude(
+        status__in=Booking.RELEASED_STATUSES
+    ).overlapping(starts_at, starts_at + service.duration)
     busy = (
         Dog.objects.filter(pk__in=[dog.pk for dog in dogs], bookings__in=clashing)
         .values_list("name", flat=True)
@@ -195,7 +201,9 @@ def book(
         with transaction.atomic():
             booking = _create(owner, details, starts_at, request_token=request_token)
     except IntegrityError:
-        existing = Booking.objects.filter(owner=owner, request_token=request_token).first()
+        existing = Booking.objects.filter(
+            owner=owner, request_token=request_token
+        ).first()
         if existing is None:
             raise
         return existing, False
@@ -203,7 +211,9 @@ def book(
     return booking, True
 
 
-def series_dates(first_date: dt.date, weekdays: Iterable[int], weeks: int) -> list[dt.date]:
+def series_dates(
+    first_date: dt.date, weekdays: Iterable[int], weeks: int
+) -> list[dt.date]:
     """Return the dates of a weekly rule: ISO weekdays, for a number of weeks."""
     wanted = set(weekdays)
     days = (first_date + dt.timedelta(days=offset) for offset in range(weeks * 7))
@@ -244,7 +254,9 @@ def book_series(
         token: uuid.UUID | None = request_token
         for day in series_dates(first_date, weekdays, weeks):
             starts_at = combine_local(day, start_time)
-            problem = slot_problem(details.dogs, details.service, starts_at, policy, now)
+            problem = slot_problem(
+                details.dogs, details.service, starts_at, policy, now
+            )
             if problem:
                 skipped.append(problem.as_json(day))
                 continue
@@ -273,15 +285,23 @@ class CancellationQuote:
         return self.fee == 0
 
 
-def quote_cancellation(booking: Booking, now: dt.datetime | None = None) -> CancellationQuote:
+def quote_cancellation(
+    booking: Booking, now: dt.datetime | None = None
+) -> CancellationQuote:
     policy = BookingPolicy.current()
     now = now or timezone.now()
     free_until = policy.free_cancellation_deadline(booking.starts_at)
-    fee = 0 if now < free_until else percent_of(booking.price, policy.late_cancellation_fee_percent)
+    fee = (
+        0
+        if now < free_until
+        else percent_of(booking.price, policy.late_cancellation_fee_percent)
+    )
     return CancellationQuote(fee=fee, free_until=free_until)
 
 
-def cancel(booking: Booking, actor: Any, now: dt.datetime | None = None) -> CancellationQuote:
+def cancel(
+    booking: Booking, actor: Any, now: dt.datetime | None = None
+) -> CancellationQuote:
     """Cancel a booking under the policy; raises IllegalTransition if it cannot be."""
     quote = quote_cancellation(booking, now)
     note = (
@@ -292,7 +312,12 @@ def cancel(booking: Booking, actor: Any, now: dt.datetime | None = None) -> Canc
     booking.transition(
         Booking.Status.CANCELLED, actor=actor, note=note, cancellation_fee=quote.fee
     )
-    logger.info("Booking %s cancelled by user %s, fee %s", booking.reference, actor.pk, quote.fee)
+    logger.info(
+        "Booking %s cancelled by user %s, fee %s",
+        booking.reference,
+        actor.pk,
+        quote.fee,
+    )
     return quote
 
 
@@ -326,7 +351,9 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
         if booking.status == Booking.Status.CONFIRMED:
             _change_walker(booking, walker, actor, note)
         else:
-            booking.transition(Booking.Status.CONFIRMED, actor=actor, note=note, walker=walker)
+            booking.transition(
+                Booking.Status.CONFIRMED, actor=actor, note=note, walker=walker
+            )
     except IntegrityError:
         logger.info(
             "Walker %s lost the race for booking %s: overlapping walk",
@@ -337,14 +364,20 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
             _("%(walker)s was just assigned another walk at an overlapping time.")
             % {"walker": walker}
         ) from None
-    logger.info("Walker %s assigned to booking %s by user %s", walker.pk, booking.reference, actor.pk)
+    logger.info(
+        "Walker %s assigned to booking %s by user %s",
+        walker.pk,
+        booking.reference,
+        actor.pk,
+    )
 
 
 def mark_on_the_way(booking: Booking, walker: Any) -> None:
     """Record that the assigned walker is heading to the owner, once."""
     if booking.walker_id != walker.pk or booking.status != Booking.Status.CONFIRMED:
         raise IllegalTransition(
-            f"Booking {booking.reference} is not a confirmed walk of walker {walker.pk}."
+            f"Booking {booking.reference} is not a confirmed walk "
+            f"of walker {walker.pk}."
         )
     now = timezone.now()
     updated = Booking.objects.filter(
@@ -352,7 +385,9 @@ def mark_on_the_way(booking: Booking, walker: Any) -> None:
     ).update(on_the_way_at=now, updated_at=now)
     if updated:
         booking.on_the_way_at = now
-        logger.info("Walker %s is on the way to booking %s", walker.pk, booking.reference)
+        logger.info(
+            "Walker %s is on the way to booking %s", walker.pk, booking.reference
+        )
 
 
 def _change_walker(booking: Booking, walker: Any, actor: Any, note: str) -> None:
@@ -361,7 +396,9 @@ def _change_walker(booking: Booking, walker: Any, actor: Any, note: str) -> None
             pk=booking.pk, status=Booking.Status.CONFIRMED
         ).update(walker=walker, updated_at=timezone.now())
         if updated != 1:
-            raise IllegalTransition(f"Booking {booking.reference} is no longer confirmed.")
+            raise IllegalTransition(
+                f"Booking {booking.reference} is no longer confirmed."
+            )
         BookingEvent.objects.create(
             booking=booking,
             from_status=Booking.Status.CONFIRMED,

@@ -11,7 +11,7 @@ from bookings.models import Booking
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, time_limit=60)
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def send_booking_received(booking_id: int) -> None:
     """Email the owner that their booking request arrived."""
     booking = (
@@ -26,7 +26,9 @@ def send_booking_received(booking_id: int) -> None:
     owner = booking.owner
     with translation.override(owner.language):
         context = {"booking": booking, "owner": owner, "site_url": settings.SITE_URL}
-        subject = render_to_string("bookings/email/received_subject.txt", context).strip()
+        subject = render_to_string(
+            "bookings/email/received_subject.txt", context
+        ).strip()
         text = render_to_string("bookings/email/received.txt", context)
         html = render_to_string("bookings/email/received.html", context)
     send_mail(subject, text, None, [owner.email], html_message=html)

@@ -23,24 +23,32 @@ def _fast_and_isolated(settings: Any) -> Any:
 
 @pytest.fixture
 def owner(db: Any) -> User:
-    return UserFactory(email="dewi@contoh.co.id", first_name="Dewi", last_name="Lestari")
+    return UserFactory(
+        email="dewi@contoh.co.id", first_name="Dewi", last_name="Lestari"
+    )
 
 
 @pytest.fixture
 def other_owner(db: Any) -> User:
-    return UserFactory(email="budi@contoh.co.id", first_name="Budi", last_name="Santoso")
+    return UserFactory(
+        email="budi@contoh.co.id", first_name="Budi", last_name="Santoso"
+    )
 
 
 @pytest.fixture
 def walker(db: Any) -> Any:
     return WalkerProfileFactory(
-        user__email="agus@contoh.co.id", user__first_name="Agus", user__last_name="Pratama"
+        user__email="agus@contoh.co.id",
+        user__first_name="Agus",
+        user__last_name="Pratama",
     )
 
 
 @pytest.fixture
 def partner(db: Any) -> User:
-    return UserFactory(email="toko@contoh.co.id", first_name="Sari", role=User.Role.PARTNER)
+    return UserFactory(
+        email="toko@contoh.co.id", first_name="Sari", role=User.Role.PARTNER
+    )
 
 
 @pytest.fixture
@@ -69,3 +77,26 @@ def owner_client(client: Any, owner: User) -> Any:
 def staff_client(client: Any, staff: User) -> Any:
     client.force_login(staff)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _catalogue_after_flush(request: Any) -> None:
+    """Reload the catalogue rows that transactional tests flush away.
+
+    Areas, districts, services and the policy come from a data migration.
+    Tests that commit for real (races, Celery workers, the live server for
+    browsers) empty every table after each test, so they reload the rows.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    catalogue = importlib.import_module("bookings.migrations.0003_catalogue")
+    catalogue.load_catalogue(apps, None)

@@ -11,7 +11,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -22,160 +21,596 @@ class Migration(migrations.Migration):
         # The walker overlap constraint compares walker ids with = inside GiST.
         BtreeGistExtension(),
         migrations.CreateModel(
-            name='BookingEvent',
+            name="BookingEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('requested', 'Requested'), ('awaiting_payment', 'Awaiting payment'), ('confirmed', 'Confirmed'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], max_length=20, verbose_name='from')),
-                ('to_status', models.CharField(choices=[('requested', 'Requested'), ('awaiting_payment', 'Awaiting payment'), ('confirmed', 'Confirmed'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], max_length=20, verbose_name='to')),
-                ('note', models.CharField(blank=True, max_length=255, verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("requested", "Requested"),
+                            ("awaiting_payment", "Awaiting payment"),
+                            ("confirmed", "Confirmed"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("no_show", "No-show"),
+                        ],
+                        max_length=20,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("awaiting_payment", "Awaiting payment"),
+                            ("confirmed", "Confirmed"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("no_show", "No-show"),
+                        ],
+                        max_length=20,
+                        verbose_name="to",
+                    ),
+                ),
+                (
+                    "note",
+                    models.CharField(blank=True, max_length=255, verbose_name="note"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="at"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'booking event',
-                'verbose_name_plural': 'booking history',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "booking event",
+                "verbose_name_plural": "booking history",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='BookingPolicy',
+            name="BookingPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opening_time', models.TimeField(default=datetime.time(6, 0), verbose_name='first start time')),
-                ('closing_time', models.TimeField(default=datetime.time(20, 0), help_text='Every walk must end by this time (WIB).', verbose_name='closing time')),
-                ('lead_time_minutes', models.PositiveIntegerField(default=120, help_text='How long before its start a booking can still be made.', verbose_name='lead time (minutes)')),
-                ('free_cancellation_hours', models.PositiveIntegerField(default=12, verbose_name='free cancellation until (hours before)')),
-                ('late_cancellation_fee_percent', models.PositiveSmallIntegerField(default=50, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='late cancellation fee (% of price)')),
-                ('max_dogs_per_booking', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1)], verbose_name='maximum dogs per booking')),
-                ('max_recurring_weeks', models.PositiveSmallIntegerField(default=8, verbose_name='maximum weeks of a recurring booking')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "opening_time",
+                    models.TimeField(
+                        default=datetime.time(6, 0), verbose_name="first start time"
+                    ),
+                ),
+                (
+                    "closing_time",
+                    models.TimeField(
+                        default=datetime.time(20, 0),
+                        help_text="Every walk must end by this time (WIB).",
+                        verbose_name="closing time",
+                    ),
+                ),
+                (
+                    "lead_time_minutes",
+                    models.PositiveIntegerField(
+                        default=120,
+                        help_text="How long before its start a booking can still be made.",
+                        verbose_name="lead time (minutes)",
+                    ),
+                ),
+                (
+                    "free_cancellation_hours",
+                    models.PositiveIntegerField(
+                        default=12,
+                        verbose_name="free cancellation until (hours before)",
+                    ),
+                ),
+                (
+                    "late_cancellation_fee_percent",
+                    models.PositiveSmallIntegerField(
+                        default=50,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="late cancellation fee (% of price)",
+                    ),
+                ),
+                (
+                    "max_dogs_per_booking",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="maximum dogs per booking",
+                    ),
+                ),
+                (
+                    "max_recurring_weeks",
+                    models.PositiveSmallIntegerField(
+                        default=8, verbose_name="maximum weeks of a recurring booking"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'booking policy',
-                'verbose_name_plural': 'booking policy',
+                "verbose_name": "booking policy",
+                "verbose_name_plural": "booking policy",
             },
         ),
         migrations.CreateModel(
-            name='BookingSeries',
+            name="BookingSeries",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekdays', models.CharField(help_text='ISO weekday numbers separated by commas, 1 = Monday.', max_length=13, verbose_name='weekdays')),
-                ('start_time', models.TimeField(verbose_name='start time (WIB)')),
-                ('first_date', models.DateField(verbose_name='first date')),
-                ('weeks', models.PositiveSmallIntegerField(verbose_name='weeks')),
-                ('skipped', models.JSONField(blank=True, default=list, help_text='Each date the rule produced that could not be booked, and why.', verbose_name='dates not booked')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "weekdays",
+                    models.CharField(
+                        help_text="ISO weekday numbers separated by commas, 1 = Monday.",
+                        max_length=13,
+                        verbose_name="weekdays",
+                    ),
+                ),
+                ("start_time", models.TimeField(verbose_name="start time (WIB)")),
+                ("first_date", models.DateField(verbose_name="first date")),
+                ("weeks", models.PositiveSmallIntegerField(verbose_name="weeks")),
+                (
+                    "skipped",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Each date the rule produced that could not be booked, and why.",
+                        verbose_name="dates not booked",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
             ],
             options={
-                'verbose_name': 'recurring booking',
-                'verbose_name_plural': 'recurring bookings',
-                'ordering': ['-created_at'],
+                "verbose_name": "recurring booking",
+                "verbose_name_plural": "recurring bookings",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('latitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='latitude')),
-                ('longitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='longitude')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="latitude"
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="longitude"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'district',
-                'verbose_name_plural': 'districts',
-                'ordering': ['area__sort_order', 'name'],
+                "verbose_name": "district",
+                "verbose_name_plural": "districts",
+                "ordering": ["area__sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Dog',
+            name="Dog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
-                ('breed', models.CharField(blank=True, max_length=80, verbose_name='breed')),
-                ('size', models.CharField(choices=[('small', 'Small (under 10 kg)'), ('medium', 'Medium (10 to 25 kg)'), ('large', 'Large (25 to 40 kg)'), ('giant', 'Giant (over 40 kg)')], max_length=10, verbose_name='size')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='birth date')),
-                ('birth_date_is_estimate', models.BooleanField(default=False, verbose_name='birth date estimated from age')),
-                ('sex', models.CharField(choices=[('male', 'Male'), ('female', 'Female')], max_length=10, verbose_name='sex')),
-                ('neutered', models.BooleanField(default=False, verbose_name='neutered or spayed')),
-                ('temperament', models.TextField(blank=True, help_text='How the dog behaves with people, other dogs, cats and traffic.', verbose_name='temperament')),
-                ('leash_behaviour', models.CharField(choices=[('calm', 'Walks calmly on a leash'), ('pulls', 'Pulls on the leash'), ('reactive', 'Reacts to other dogs or people'), ('untrained', 'Not used to a leash')], default='calm', max_length=12, verbose_name='on the leash')),
-                ('medical_notes', models.TextField(blank=True, help_text='Allergies, medicines, conditions the walker must know about.', verbose_name='medical notes')),
-                ('vet_name', models.CharField(blank=True, max_length=120, verbose_name='vet or clinic')),
-                ('vet_phone', models.CharField(blank=True, max_length=20, verbose_name='vet phone')),
-                ('vaccination_date', models.DateField(blank=True, null=True, verbose_name='last vaccination')),
-                ('photo', models.ImageField(blank=True, upload_to=bookings.models.dog_photo_path, verbose_name='photo')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='added')),
-                ('removed_at', models.DateTimeField(blank=True, help_text='Removed dogs stay on their past bookings.', null=True, verbose_name='removed')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="name")),
+                (
+                    "breed",
+                    models.CharField(blank=True, max_length=80, verbose_name="breed"),
+                ),
+                (
+                    "size",
+                    models.CharField(
+                        choices=[
+                            ("small", "Small (under 10 kg)"),
+                            ("medium", "Medium (10 to 25 kg)"),
+                            ("large", "Large (25 to 40 kg)"),
+                            ("giant", "Giant (over 40 kg)"),
+                        ],
+                        max_length=10,
+                        verbose_name="size",
+                    ),
+                ),
+                (
+                    "birth_date",
+                    models.DateField(blank=True, null=True, verbose_name="birth date"),
+                ),
+                (
+                    "birth_date_is_estimate",
+                    models.BooleanField(
+                        default=False, verbose_name="birth date estimated from age"
+                    ),
+                ),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("male", "Male"), ("female", "Female")],
+                        max_length=10,
+                        verbose_name="sex",
+                    ),
+                ),
+                (
+                    "neutered",
+                    models.BooleanField(
+                        default=False, verbose_name="neutered or spayed"
+                    ),
+                ),
+                (
+                    "temperament",
+                    models.TextField(
+                        blank=True,
+                        help_text="How the dog behaves with people, other dogs, cats and traffic.",
+                        verbose_name="temperament",
+                    ),
+                ),
+                (
+                    "leash_behaviour",
+                    models.CharField(
+                        choices=[
+                            ("calm", "Walks calmly on a leash"),
+                            ("pulls", "Pulls on the leash"),
+                            ("reactive", "Reacts to other dogs or people"),
+                            ("untrained", "Not used to a leash"),
+                        ],
+                        default="calm",
+                        max_length=12,
+                        verbose_name="on the leash",
+                    ),
+                ),
+                (
+                    "medical_notes",
+                    models.TextField(
+                        blank=True,
+                        help_text="Allergies, medicines, conditions the walker must know about.",
+                        verbose_name="medical notes",
+                    ),
+                ),
+                (
+                    "vet_name",
+                    models.CharField(
+                        blank=True, max_length=120, verbose_name="vet or clinic"
+                    ),
+                ),
+                (
+                    "vet_phone",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="vet phone"
+                    ),
+                ),
+                (
+                    "vaccination_date",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="last vaccination"
+                    ),
+                ),
+                (
+                    "photo",
+                    models.ImageField(
+                        blank=True,
+                        upload_to=bookings.models.dog_photo_path,
+                        verbose_name="photo",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="added"),
+                ),
+                (
+                    "removed_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Removed dogs stay on their past bookings.",
+                        null=True,
+                        verbose_name="removed",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dog',
-                'verbose_name_plural': 'dogs',
-                'ordering': ['name'],
+                "verbose_name": "dog",
+                "verbose_name_plural": "dogs",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(unique=True, verbose_name='code')),
-                ('name_id', models.CharField(max_length=80, verbose_name='name in Bahasa Indonesia')),
-                ('name_en', models.CharField(max_length=80, verbose_name='name in English')),
-                ('kind', models.CharField(choices=[('walk', 'Dog walk'), ('pickup_dropoff', 'Pick-up and drop-off')], max_length=20, verbose_name='kind')),
-                ('duration_minutes', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(15), django.core.validators.MaxValueValidator(480)], verbose_name='duration (minutes)')),
-                ('price', models.PositiveIntegerField(help_text='Whole rupiah, for the first dog.', verbose_name='price (Rp)')),
-                ('extra_dog_price', models.PositiveIntegerField(default=0, help_text='Whole rupiah, added for each dog after the first.', verbose_name='price per extra dog (Rp)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='bookable')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("code", models.SlugField(unique=True, verbose_name="code")),
+                (
+                    "name_id",
+                    models.CharField(
+                        max_length=80, verbose_name="name in Bahasa Indonesia"
+                    ),
+                ),
+                (
+                    "name_en",
+                    models.CharField(max_length=80, verbose_name="name in English"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("walk", "Dog walk"),
+                            ("pickup_dropoff", "Pick-up and drop-off"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "duration_minutes",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(15),
+                            django.core.validators.MaxValueValidator(480),
+                        ],
+                        verbose_name="duration (minutes)",
+                    ),
+                ),
+                (
+                    "price",
+                    models.PositiveIntegerField(
+                        help_text="Whole rupiah, for the first dog.",
+                        verbose_name="price (Rp)",
+                    ),
+                ),
+                (
+                    "extra_dog_price",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Whole rupiah, added for each dog after the first.",
+                        verbose_name="price per extra dog (Rp)",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(default=True, verbose_name="bookable"),
+                ),
+                (
+                    "sort_order",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="sort order"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service',
-                'verbose_name_plural': 'services',
-                'ordering': ['sort_order', 'price'],
+                "verbose_name": "service",
+                "verbose_name_plural": "services",
+                "ordering": ["sort_order", "price"],
             },
         ),
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(unique=True, verbose_name='slug')),
-                ('min_latitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='southern edge')),
-                ('max_latitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='northern edge')),
-                ('min_longitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='western edge')),
-                ('max_longitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='eastern edge')),
-                ('is_active', models.BooleanField(default=True, verbose_name='served')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(max_length=80, unique=True, verbose_name="name"),
+                ),
+                ("slug", models.SlugField(unique=True, verbose_name="slug")),
+                (
+                    "min_latitude",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="southern edge"
+                    ),
+                ),
+                (
+                    "max_latitude",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="northern edge"
+                    ),
+                ),
+                (
+                    "min_longitude",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="western edge"
+                    ),
+                ),
+                (
+                    "max_longitude",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="eastern edge"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="served")),
+                (
+                    "sort_order",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="sort order"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service area',
-                'verbose_name_plural': 'service areas',
-                'ordering': ['sort_order', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('min_latitude__lt', models.F('max_latitude')), ('min_longitude__lt', models.F('max_longitude'))), name='bookings_area_bounds_ordered')],
+                "verbose_name": "service area",
+                "verbose_name_plural": "service areas",
+                "ordering": ["sort_order", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("min_latitude__lt", models.F("max_latitude")),
+                            ("min_longitude__lt", models.F("max_longitude")),
+                        ),
+                        name="bookings_area_bounds_ordered",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(default=bookings.models.new_reference, editable=False, max_length=8, unique=True, verbose_name='reference')),
-                ('starts_at', models.DateTimeField(verbose_name='starts')),
-                ('ends_at', models.DateTimeField(verbose_name='ends')),
-                ('address', models.CharField(max_length=255, verbose_name='address')),
-                ('latitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='latitude')),
-                ('longitude', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='longitude')),
-                ('access_notes', models.TextField(blank=True, help_text='Gate, lockbox or key codes. Only the assigned walker sees them.', verbose_name='access notes')),
-                ('handover_notes', models.TextField(blank=True, verbose_name='handover notes')),
-                ('price', models.PositiveIntegerField(verbose_name='price (Rp)')),
-                ('cancellation_fee', models.PositiveIntegerField(default=0, verbose_name='cancellation fee (Rp)')),
-                ('status', models.CharField(choices=[('requested', 'Requested'), ('awaiting_payment', 'Awaiting payment'), ('confirmed', 'Confirmed'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], default='requested', max_length=20, verbose_name='status')),
-                ('request_token', models.UUIDField(blank=True, editable=False, help_text='Sent with the booking form, so a resubmitted form books once.', null=True, unique=True, verbose_name='request token')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='bookings.area', verbose_name='area')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        default=bookings.models.new_reference,
+                        editable=False,
+                        max_length=8,
+                        unique=True,
+                        verbose_name="reference",
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="starts")),
+                ("ends_at", models.DateTimeField(verbose_name="ends")),
+                ("address", models.CharField(max_length=255, verbose_name="address")),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="latitude"
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="longitude"
+                    ),
+                ),
+                (
+                    "access_notes",
+                    models.TextField(
+                        blank=True,
+                        help_text="Gate, lockbox or key codes. Only the assigned walker sees them.",
+                        verbose_name="access notes",
+                    ),
+                ),
+                (
+                    "handover_notes",
+                    models.TextField(blank=True, verbose_name="handover notes"),
+                ),
+                ("price", models.PositiveIntegerField(verbose_name="price (Rp)")),
+                (
+                    "cancellation_fee",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="cancellation fee (Rp)"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("awaiting_payment", "Awaiting payment"),
+                            ("confirmed", "Confirmed"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("no_show", "No-show"),
+                        ],
+                        default="requested",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "request_token",
+                    models.UUIDField(
+                        blank=True,
+                        editable=False,
+                        help_text="Sent with the booking form, so a resubmitted form books once.",
+                        null=True,
+                        unique=True,
+                        verbose_name="request token",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="bookings.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'booking',
-                'verbose_name_plural': 'bookings',
-                'ordering': ['starts_at'],
+                "verbose_name": "booking",
+                "verbose_name_plural": "bookings",
+                "ordering": ["starts_at"],
             },
         ),
     ]

@@ -8,88 +8,165 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('bookings', '0001_initial'),
-        ('walkers', '0001_initial'),
+        ("bookings", "0001_initial"),
+        ("walkers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='booking',
-            name='walker',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='walkers.walkerprofile', verbose_name='walker'),
+            model_name="booking",
+            name="walker",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="bookings",
+                to="walkers.walkerprofile",
+                verbose_name="walker",
+            ),
         ),
         migrations.AddField(
-            model_name='bookingevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, help_text='Empty when the system made the change.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by'),
+            model_name="bookingevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty when the system made the change.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="by",
+            ),
         ),
         migrations.AddField(
-            model_name='bookingevent',
-            name='booking',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='bookings.booking', verbose_name='booking'),
+            model_name="bookingevent",
+            name="booking",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="bookings.booking",
+                verbose_name="booking",
+            ),
         ),
         migrations.AddField(
-            model_name='bookingseries',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='booking_series', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            model_name="bookingseries",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="booking_series",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="owner",
+            ),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='series',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bookings', to='bookings.bookingseries', verbose_name='recurring series'),
+            model_name="booking",
+            name="series",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="bookings",
+                to="bookings.bookingseries",
+                verbose_name="recurring series",
+            ),
         ),
         migrations.AddField(
-            model_name='district',
-            name='area',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='districts', to='bookings.area', verbose_name='area'),
+            model_name="district",
+            name="area",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="districts",
+                to="bookings.area",
+                verbose_name="area",
+            ),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='district',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bookings', to='bookings.district', verbose_name='district'),
+            model_name="booking",
+            name="district",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="bookings",
+                to="bookings.district",
+                verbose_name="district",
+            ),
         ),
         migrations.AddField(
-            model_name='dog',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dogs', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            model_name="dog",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="dogs",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="owner",
+            ),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='dogs',
-            field=models.ManyToManyField(related_name='bookings', to='bookings.dog', verbose_name='dogs'),
+            model_name="booking",
+            name="dogs",
+            field=models.ManyToManyField(
+                related_name="bookings", to="bookings.dog", verbose_name="dogs"
+            ),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='service',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='bookings.service', verbose_name='service'),
+            model_name="booking",
+            name="service",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="bookings",
+                to="bookings.service",
+                verbose_name="service",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='district',
-            constraint=models.UniqueConstraint(fields=('area', 'name'), name='bookings_district_unique_name'),
+            model_name="district",
+            constraint=models.UniqueConstraint(
+                fields=("area", "name"), name="bookings_district_unique_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['owner', 'starts_at'], name='bookings_bo_owner_i_c8a34c_idx'),
+            model_name="booking",
+            index=models.Index(
+                fields=["owner", "starts_at"], name="bookings_bo_owner_i_c8a34c_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['status', 'starts_at'], name='bookings_bo_status_3128b5_idx'),
+            model_name="booking",
+            index=models.Index(
+                fields=["status", "starts_at"], name="bookings_bo_status_3128b5_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['walker', 'starts_at'], name='bookings_bo_walker__a10a46_idx'),
+            model_name="booking",
+            index=models.Index(
+                fields=["walker", "starts_at"], name="bookings_bo_walker__a10a46_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='bookings_booking_ends_after_start'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="bookings_booking_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=bookings.constraints.PostgresExclusionConstraint(condition=models.Q(('walker__isnull', False), models.Q(('status', 'cancelled'), _negated=True)), expressions=[(bookings.models.TsTzRange('starts_at', 'ends_at'), '&&'), ('walker', '=')], name='bookings_booking_walker_no_overlap', violation_error_message='This walker already has a walk at an overlapping time.'),
+            model_name="booking",
+            constraint=bookings.constraints.PostgresExclusionConstraint(
+                condition=models.Q(
+                    ("walker__isnull", False),
+                    models.Q(("status", "cancelled"), _negated=True),
+                ),
+                expressions=[
+                    (bookings.models.TsTzRange("starts_at", "ends_at"), "&&"),
+                    ("walker", "="),
+                ],
+                name="bookings_booking_walker_no_overlap",
+                violation_error_message="This walker already has a walk at an overlapping time.",
+            ),
         ),
     ]

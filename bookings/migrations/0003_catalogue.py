@@ -86,7 +86,10 @@ def load_catalogue(apps, schema_editor):
             District.objects.update_or_create(
                 area=area,
                 name=district,
-                defaults={"latitude": Decimal(latitude), "longitude": Decimal(longitude)},
+                defaults={
+                    "latitude": Decimal(latitude),
+                    "longitude": Decimal(longitude),
+                },
             )
 
     for code, name_id, name_en, kind, minutes, price, extra, order in SERVICES:

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0003_catalogue'),
+        ("bookings", "0003_catalogue"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='booking',
-            name='on_the_way_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='walker on the way since'),
+            model_name="booking",
+            name="on_the_way_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="walker on the way since"
+            ),
         ),
     ]

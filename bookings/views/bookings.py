@@ -1,5 +1,6 @@
 import datetime as dt
 import logging
+import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,7 +14,13 @@ from django.views.decorators.http import require_POST
 from bookings.access import get_owned_booking, get_owned_series, owner_required
 from bookings.forms import BookingForm
 from bookings.models import Booking, BookingEvent, BookingPolicy, Dog, IllegalTransition
-from bookings.services import SLOT_MESSAGES, book, book_series, cancel, quote_cancellation
+from bookings.services import (
+    SLOT_MESSAGES,
+    book,
+    book_series,
+    cancel,
+    quote_cancellation,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +46,13 @@ def booking_list(request: HttpRequest) -> HttpResponse:
 @owner_required
 def booking_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        already = _booking_of_token(request)
+        if already:
+            # A double click or a resubmitted form: the first request booked it.
+            messages.info(request, _("This booking was already made; here it is."))
+            if already.series_id:
+                return redirect("bookings:series", pk=already.series_id)
+            return redirect("bookings:detail", reference=already.reference)
         form = BookingForm(request.POST, owner=request.user)
         if form.is_valid():
             data = form.cleaned_data
@@ -57,17 +71,29 @@ def booking_create(request: HttpRequest) -> HttpResponse:
                 request.user, form.details(), form.starts_at, data["request_token"]
             )
             if created:
-                messages.success(request, _("Your walk is booked. We will confirm your walker soon."))
+                messages.success(
+                    request, _("Your walk is booked. We will confirm your walker soon.")
+                )
             else:
                 messages.info(request, _("This booking was already made; here it is."))
             return redirect("bookings:detail", reference=booking.reference)
     else:
-        form = BookingForm(owner=request.user, initial=_initial_from_last_booking(request))
+        form = BookingForm(
+            owner=request.user, initial=_initial_from_last_booking(request)
+        )
     return render(
         request,
         "bookings/booking_form.html",
         {"form": form, "policy": form.policy, "areas": form.areas()},
     )
+
+
+def _booking_of_token(request: HttpRequest) -> Booking | None:
+    try:
+        token = uuid.UUID(request.POST.get("request_token", ""))
+    except ValueError:
+        return None
+    return Booking.objects.owned_by(request.user).filter(request_token=token).first()
 
 
 def _initial_from_last_booking(request: HttpRequest) -> dict[str, object]:
@@ -112,12 +138,16 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
         quote = cancel(booking, request.user)
     except IllegalTransition:
         logger.info("Cancel of booking %s rejected: status changed", booking.reference)
-        messages.error(request, _("This booking changed meanwhile and can no longer be cancelled."))
+        messages.error(
+            request, _("This booking changed meanwhile and can no longer be cancelled.")
+        )
     else:
         if quote.is_free:
             messages.success(request, _("Booking cancelled, free of charge."))
         else:
-            messages.warning(request, _("Booking cancelled. A late cancellation fee applies."))
+            messages.warning(
+                request, _("Booking cancelled. A late cancellation fee applies.")
+            )
     return redirect("bookings:detail", reference=booking.reference)
 
 
@@ -128,7 +158,10 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Prefetch("dogs", queryset=Dog.objects.only("name"))
     )
     skipped = [
-        {"date": dt.date.fromisoformat(item["date"]), "reason": str(SLOT_MESSAGES[item["code"]]) % item["params"]}
+        {
+            "date": dt.date.fromisoformat(item["date"]),
+            "reason": str(SLOT_MESSAGES[item["code"]]) % item["params"],
+        }
         for item in series.skipped
     ]
     return render(

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.adapter import EMAIL_TAKEN
 from accounts.models import User
 from pompygo.lib.phones import (
-    INVALID_MOBILE,
     format_indonesian_mobile,
     normalize_indonesian_mobile,
 )
@@ -29,12 +28,6 @@ def clean_optional_mobile(raw: str) -> str:
     """Return the E.164 form of a typed mobile number, or "" for a blank one."""
     if not raw.strip():
         return ""
-    # NOTE: phonenumbers reads letters as a vanity number (0812-DOGS-7890
-    # becomes +6281236477890) or as an extension (0812-3456-789x drops the
-    # x), so normalize_indonesian_mobile accepts them. Reject them here
-    # until that helper does.
-    if any(character.isalpha() for character in raw):
-        raise ValidationError(INVALID_MOBILE, code="invalid_phone")
     return normalize_indonesian_mobile(raw)
 
 

@@ -61,11 +61,6 @@ def test_normalize_rejects_non_mobiles(raw):
     assert raised.value.messages == [str(INVALID_MOBILE)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalize_indonesian_mobile lets phonenumbers turn letters into "
-    "digits or an extension; accounts.forms rejects letters before calling it",
-)
 @pytest.mark.parametrize("raw", LETTERS_READ_AS_DIGITS)
 def test_normalize_rejects_letters_read_as_digits(raw):
     with pytest.raises(ValidationError):

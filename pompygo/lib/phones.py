@@ -1,5 +1,7 @@
 """Indonesian mobile numbers: parse what people type, store E.164."""
 
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +10,8 @@ INVALID_MOBILE = _(
     "Enter an Indonesian mobile number, for example 0812-3456-7890 or "
     "+62 812 3456 7890."
 )
+
+ALLOWED_CHARACTERS = re.compile(r"\+?[0-9 ().-]+")
 
 
 def normalize_indonesian_mobile(raw: str) -> str:
@@ -18,6 +22,10 @@ def normalize_indonesian_mobile(raw: str) -> str:
     Indonesian mobile, including landlines and foreign numbers.
     """
     text = raw.strip()
+    # phonenumbers reads letters as keypad digits (0812-DOGS-...) and drops
+    # extensions; neither belongs in a mobile number, so reject them first.
+    if not ALLOWED_CHARACTERS.fullmatch(text):
+        raise ValidationError(INVALID_MOBILE, code="invalid_phone")
     digits = "".join(ch for ch in text if ch.isdigit())
     # "62812..." without the plus is common in WhatsApp links and contact lists.
     if not text.startswith("+") and digits.startswith("62"):

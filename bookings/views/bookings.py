@@ -13,7 +13,14 @@ from django.views.decorators.http import require_POST
 
 from bookings.access import get_owned_booking, get_owned_series, owner_required
 from bookings.forms import BookingForm
-from bookings.models import Booking, BookingEvent, BookingPolicy, Dog, IllegalTransition
+from bookings.models import (
+    Booking,
+    BookingEvent,
+    BookingPolicy,
+    Dog,
+    IllegalTransition,
+    Service,
+)
 from bookings.services import (
     SLOT_MESSAGES,
     book,
@@ -81,10 +88,24 @@ def booking_create(request: HttpRequest) -> HttpResponse:
         form = BookingForm(
             owner=request.user, initial=_initial_from_last_booking(request)
         )
+    areas = form.areas()
     return render(
         request,
         "bookings/booking_form.html",
-        {"form": form, "policy": form.policy, "areas": form.areas()},
+        {
+            "form": form,
+            "policy": form.policy,
+            "areas": areas,
+            "area_bounds": [
+                [float(a.min_latitude), float(a.min_longitude)]
+                + [float(a.max_latitude), float(a.max_longitude)]
+                for a in areas
+            ],
+            "service_prices": {
+                service.pk: {"price": service.price, "extra": service.extra_dog_price}
+                for service in Service.objects.filter(is_active=True)
+            },
+        },
     )
 
 

@@ -65,7 +65,7 @@
       tileErrors += 1;
       if (tileErrors === 1) status.textContent = box.dataset.mapFailed;
     });
-    JSON.parse(box.dataset.areas).forEach(function (b) {
+    JSON.parse(document.getElementById("area-bounds").textContent).forEach(function (b) {
       L.rectangle([[b[0], b[1]], [b[2], b[3]]], { weight: 1, fillOpacity: 0.05 }).addTo(map);
     });
     marker = L.marker(start, { draggable: true }).addTo(map);

@@ -97,9 +97,13 @@ def booking_create(request: HttpRequest) -> HttpResponse:
             "policy": form.policy,
             "areas": areas,
             "area_bounds": [
-                [float(a.min_latitude), float(a.min_longitude)]
-                + [float(a.max_latitude), float(a.max_longitude)]
-                for a in areas
+                [
+                    float(area.min_latitude),
+                    float(area.min_longitude),
+                    float(area.max_latitude),
+                    float(area.max_longitude),
+                ]
+                for area in areas
             ],
             "service_prices": {
                 service.pk: {"price": service.price, "extra": service.extra_dog_price}

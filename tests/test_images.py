@@ -10,12 +10,20 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageStat
 from PIL.JpegImagePlugin import JpegImageFile
 
 from pompygo.lib.images import process_photo
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    # The assertions compare the English messages.
+    with translation.override("en"):
+        yield
 
 
 def fixture_upload(name: str, upload_name: str | None = None) -> SimpleUploadedFile:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("profile/", include("accounts.urls")),
     path("bookings/", include("bookings.urls")),
     path("dogs/", include("bookings.dog_urls")),
+    path("walkers/", include("walkers.urls")),
 ]
 
 if settings.DEBUG:

@@ -6,30 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('bookings', '0001_initial'),
+        ("bookings", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WalkerProfile',
+            name="WalkerProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bio', models.TextField(blank=True, verbose_name='about me')),
-                ('level', models.CharField(choices=[('new', 'New'), ('certified', 'Certified'), ('mentor', 'Mentor')], default='new', max_length=16, verbose_name='level')),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive walkers are never assigned new bookings.', verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('areas', models.ManyToManyField(blank=True, related_name='walkers', to='bookings.area', verbose_name='areas')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='walker_profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("bio", models.TextField(blank=True, verbose_name="about me")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("certified", "Certified"),
+                            ("mentor", "Mentor"),
+                        ],
+                        default="new",
+                        max_length=16,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Inactive walkers are never assigned new bookings.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "areas",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="walkers",
+                        to="bookings.area",
+                        verbose_name="areas",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="walker_profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'walker',
-                'verbose_name_plural': 'walkers',
-                'ordering': ['user__first_name', 'user__email'],
+                "verbose_name": "walker",
+                "verbose_name_plural": "walkers",
+                "ordering": ["user__first_name", "user__email"],
             },
         ),
     ]

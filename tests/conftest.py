@@ -100,3 +100,16 @@ def _catalogue_after_flush(request: Any) -> None:
 
     catalogue = importlib.import_module("bookings.migrations.0003_catalogue")
     catalogue.load_catalogue(apps, None)
+
+
+@pytest.fixture
+def english(settings: Any) -> Any:
+    """Run in English, for tests that compare messages word for word.
+
+    The site defaults to Bahasa Indonesia; the translation tests cover that.
+    """
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -16,6 +16,8 @@ from bookings.services import (
 )
 from tests.factories import BookingFactory, WalkerProfileFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 Status = Booking.Status
 ALLOWED = {
     (Status.REQUESTED, Status.AWAITING_PAYMENT),

@@ -11,7 +11,10 @@ from bookings.models import Booking
 from bookings.services import WalkerUnavailable, assign_walker
 from tests.factories import BookingFactory, walk_start
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("english"),
+]
 
 TEN = walk_start(days=3, hour=10)
 

@@ -6,6 +6,8 @@ from django.urls import reverse
 from bookings.models import Booking, BookingSeries
 from tests.factories import BookingFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 ROLES = ["owner", "other_owner", "walker", "partner", "staff", "anonymous"]
 
 

@@ -9,6 +9,8 @@ from django.urls import reverse
 from bookings.models import Booking
 from tests.factories import BookingFactory, DogFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 CHANGELIST = "admin:bookings_booking_changelist"
 
 ADMIN_PAGES = [

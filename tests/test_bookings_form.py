@@ -13,6 +13,8 @@ from django.utils import timezone
 from bookings.models import Booking, BookingEvent, BookingPolicy, District, Service
 from tests.factories import MENTENG, BookingFactory, DogFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 WIB = timezone.get_default_timezone()
 
 

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from tests.factories import BookingFactory, DogFactory, WalkerProfileFactory, walk_start
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def make_bookings(owner, count, walker=None):
     dogs = [DogFactory(owner=owner), DogFactory(owner=owner)]

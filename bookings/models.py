@@ -18,7 +18,7 @@ from pompygo.lib.timezones import local_today
 
 
 def coordinate_field(verbose_name: Any) -> models.DecimalField:
-    """A latitude or longitude in decimal degrees, to about 10 cm."""
+    """Make a latitude or longitude field: decimal degrees, to about 10 cm."""
     return models.DecimalField(verbose_name, max_digits=9, decimal_places=6)
 
 
@@ -354,7 +354,7 @@ class Booking(models.Model):
         Status.NO_SHOW: frozenset(),
     }
     CANCELLABLE_STATUSES = (Status.REQUESTED, Status.AWAITING_PAYMENT, Status.CONFIRMED)
-    # A cancelled booking no longer holds its walker's time.
+    # A cancelled booking no longer blocks its walker's time.
     RELEASED_STATUSES = (Status.CANCELLED,)
 
     reference = models.CharField(

@@ -35,7 +35,7 @@ class WalkerUnavailable(Exception):
 
 @dataclass(frozen=True)
 class SlotProblem:
-    """Why a date and time cannot be booked, as a code with its parameters.
+    """The reason a date and time cannot be booked: a code and its parameters.
 
     The code is what recurring series store, so that the reason can be shown
     again later in whichever language the reader uses.
@@ -128,7 +128,7 @@ def area_for(latitude: Decimal, longitude: Decimal) -> Area | None:
 
 @dataclass
 class BookingDetails:
-    """What the booking form collected, for one or more bookings."""
+    """The cleaned booking form data shared by one or more bookings."""
 
     dogs: list[Dog]
     service: Service
@@ -325,7 +325,7 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
     """Put a walker on a booking and confirm it.
 
     Raises WalkerUnavailable when the walker may not take it. The check below
-    gives a clear answer in the common case; the exclusion constraint in
+    gives a clear message in the common case; the exclusion constraint in
     PostgreSQL decides when two assignments race each other.
     """
     problems = walker.eligibility_problems(booking)

@@ -3,9 +3,7 @@
 The worker runs in a thread of the test process (celery.contrib.testing), so
 it uses the test database and sends through the in-memory email backend
 that fills mail.outbox. The tests are transactional because the worker's own
-database connection reads only committed rows. Serialized rollback restores
-the catalogue rows that migrations load, which the flush after each
-transactional test deletes.
+database connection reads only committed rows.
 """
 
 import logging
@@ -28,7 +26,7 @@ from tests.factories import MENTENG, BookingFactory, walk_start
 
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 WAIT_SECONDS = 15

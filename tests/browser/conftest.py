@@ -6,11 +6,8 @@ other outside resource fail to load, and records it in
 ``browser_events.blocked_urls`` for the test to assert on.
 
 Tests in this folder get the ``browser`` mark automatically. They use the
-live server, so they are transactional. The ``django_db_serialized_rollback``
-fixture below restores the catalogue rows (areas, services, policy) that
-migrations load and the flush after each transactional test deletes. Do not
-give a browser test its own ``django_db`` mark, because pytest-django then
-reads serialized rollback from the mark alone.
+live server, so they are transactional, and tests/conftest.py reloads the
+catalogue rows that the flush after each of them deletes.
 """
 
 import os
@@ -57,11 +54,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(autouse=True)
-def _restore_catalogue(django_db_serialized_rollback: None) -> None:
-    pass
-
-
 @pytest.fixture(scope="module")
 def chromium(django_db_setup: None) -> Iterator[Browser]:
     """Debian's Chromium, started once per test module.
@@ -69,28 +61,18 @@ def chromium(django_db_setup: None) -> Iterator[Browser]:
     Playwright's sync API runs an asyncio event loop in the test thread for
     as long as it is open. Django then rejects ORM calls unless
     DJANGO_ALLOW_ASYNC_UNSAFE is set, and asgiref hands out a second set of
-    database connections, which lack the serialized test data that
-    pytest-django restores after each transactional test. So the loop lives
-    only as long as one module, the variable is set only meanwhile, and the
-    serialized data is copied onto the second connections.
+    database connections. So the loop lives only as long as one module, the
+    variable is set only meanwhile, and the second connections are closed.
     """
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"Debian's Chromium is missing at {CHROMIUM}. Install it with "
             "`apt-get install chromium`, or run ./scripts/test, which does."
         )
-    serialized = {
-        connection.alias: connection._test_serialized_contents
-        for connection in connections.all()
-        if hasattr(connection, "_test_serialized_contents")
-    }
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
     try:
         with sync_playwright() as playwright:
-            for alias, contents in serialized.items():
-                loop_connection: Any = connections[alias]
-                loop_connection._test_serialized_contents = contents
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
             )

@@ -404,12 +404,20 @@ class WalkerStage(models.Model):
                 )
         if self.outcome == self.Outcome.FAILED and not self.rejection_reason.strip():
             errors["rejection_reason"] = _("Say why, in words the applicant will read.")
-        if self.stage == Stage.SCREENING and passing and self.walker_id:
+        if self.stage == Stage.SCREENING and passing and self._outcome_changed():
             unmet = screening_problems(self.walker)
             if unmet:
                 errors["outcome"] = " ".join(unmet)
         if errors:
             raise ValidationError(errors)
+
+    def _outcome_changed(self) -> bool:
+        """Tell whether this decision is new, so a saved pass is not re-judged."""
+        if not self.walker_id:
+            return False
+        if self._state.adding:
+            return True
+        return not WalkerStage.objects.filter(pk=self.pk, outcome=self.outcome).exists()
 
 
 def stage_order_problem(decided: dict[str, str], stage: str) -> str:

@@ -274,3 +274,19 @@ def test_prefer(client, request, role, ready_walker):
     else:
         assert response.status_code == 403
     assert ready_walker.preferred_by.exists() is (role == "owner")
+
+
+def test_document_with_missing_file_is_not_found(staff_client, ktp, caplog):
+    Path(ktp.file.path).unlink()
+    assert (
+        staff_client.get(reverse("walkers:document", args=[ktp.pk])).status_code == 404
+    )
+    assert "no file in storage" in caplog.text
+
+
+def test_deleting_a_document_removes_its_file(ktp, django_capture_on_commit_callbacks):
+    path = Path(ktp.file.path)
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        ktp.delete()
+    assert not path.exists()

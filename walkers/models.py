@@ -5,8 +5,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -482,6 +484,14 @@ class WalkerDocument(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_kind_display())
+
+
+@receiver(post_delete, sender=WalkerDocument)
+def remove_document_file(sender: Any, instance: WalkerDocument, **kwargs: Any) -> None:
+    """Delete the stored file once the row's deletion is committed."""
+    storage, name = instance.file.storage, instance.file.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 class WeeklyAvailability(models.Model):

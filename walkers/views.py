@@ -343,7 +343,12 @@ def document(request: HttpRequest, pk: int) -> HttpResponseBase:
         doc.walker_id,
         user.pk,
     )
-    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
+    try:
+        opened = doc.file.open("rb")
+    except FileNotFoundError:
+        logger.error("Private document %s has no file in storage", doc.pk)
+        raise Http404("No such document.") from None
+    response = FileResponse(opened, content_type=doc.content_type)
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,8 +1,11 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from bookings import demo
+from walkers import demo as walker_demo
+from walkers.models import WalkerProfile
 
 
 class Command(BaseCommand):
@@ -13,22 +16,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         staff = demo.load_staff()
-        walkers, walker_logins = self._walkers()
+        walker_logins = walker_demo.load_walkers()
+        walkers = list(WalkerProfile.objects.assignable().prefetch_related("areas"))
         owners = demo.load_owners_and_bookings(walkers, staff)
 
-        self.stdout.write(
-            self.style.SUCCESS(
-                "Demo data loaded. Log in at http://127.0.0.1:8000/accounts/login/"
-            )
-        )
-        self.stdout.write(f"  password for every demo login: {demo.DEMO_PASSWORD}")
-        self.stdout.write(f"  ops staff (admin at /admin/): {staff.email}")
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(f"Open {settings.SITE_URL}/ and log in with one of these:")
+        self._login("ops staff", staff.email, demo.DEMO_PASSWORD, "admin at /admin/")
         for owner in owners:
-            self.stdout.write(f"  pet owner: {owner.email}")
-        for email, description in walker_logins:
-            self.stdout.write(f"  walker: {email} ({description})")
+            self._login("pet owner", owner.email, demo.DEMO_PASSWORD)
+        for login in walker_logins:
+            self._login("walker", login["email"], login["password"], login["shows"])
 
-    def _walkers(self) -> tuple[list[Any], list[tuple[str, str]]]:
-        from walkers import demo as walker_demo
-
-        return walker_demo.load_walkers()
+    def _login(self, role: str, email: str, password: str, note: str = "") -> None:
+        line = f"  {role:<10} {email:<32} {password}"
+        self.stdout.write(f"{line}  ({note})" if note else line)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from bookings import signals
 from bookings.constraints import PostgresExclusionConstraint
 from pompygo.lib.timezones import local_today
 
@@ -503,10 +504,17 @@ class Booking(models.Model):
                 note=note[:255],
                 created_at=now,
             )
-        self.status = to_status
-        self.updated_at = now
-        for field, value in changes.items():
-            setattr(self, field, value)
+            self.status = to_status
+            self.updated_at = now
+            for field, value in changes.items():
+                setattr(self, field, value)
+            signals.booking_status_changed.send(
+                sender=Booking,
+                booking=self,
+                from_status=from_status,
+                to_status=to_status,
+                actor=actor,
+            )
         return event
 
     @property

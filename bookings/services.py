@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bookings import signals
 from bookings.models import (
     Area,
     Booking,
@@ -179,6 +180,7 @@ def _create(
         created_at=booking.created_at,
     )
     _queue_booking_received(booking)
+    signals.booking_created.send(sender=Booking, booking=booking)
     return booking
 
 
@@ -348,11 +350,15 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
         )
     note = str(_("Walker assigned: %(walker)s") % {"walker": walker})
     try:
-        if booking.status == Booking.Status.CONFIRMED:
-            _change_walker(booking, walker, actor, note)
-        else:
-            booking.transition(
-                Booking.Status.CONFIRMED, actor=actor, note=note, walker=walker
+        with transaction.atomic():
+            if booking.status == Booking.Status.CONFIRMED:
+                _change_walker(booking, walker, actor, note)
+            else:
+                booking.transition(
+                    Booking.Status.CONFIRMED, actor=actor, note=note, walker=walker
+                )
+            signals.walker_assigned.send(
+                sender=Booking, booking=booking, walker=walker, actor=actor
             )
     except IntegrityError:
         logger.info(
@@ -385,6 +391,7 @@ def mark_on_the_way(booking: Booking, walker: Any) -> None:
     ).update(on_the_way_at=now, updated_at=now)
     if updated:
         booking.on_the_way_at = now
+        signals.walker_on_the_way.send(sender=Booking, booking=booking, walker=walker)
         logger.info(
             "Walker %s is on the way to booking %s", walker.pk, booking.reference
         )

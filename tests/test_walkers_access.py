@@ -65,7 +65,7 @@ WALKER_PAGES = ["walkers:dashboard", "walkers:history", "walkers:availability"]
 
 @pytest.mark.parametrize("name", WALKER_PAGES)
 @pytest.mark.parametrize("role", ROLES)
-def test_walker_pages(client, request, name, role):
+def test_walker_pages(db, client, request, name, role):
     log_in(client, request, role)
     response = client.get(reverse(name))
     if role == "anonymous":

@@ -344,7 +344,7 @@ def test_owner_with_bookings_needs_new_account(owner_client, owner):
 
 
 @pytest.mark.parametrize("persona", ["partner", "staff"])
-def test_partner_and_staff_cannot_apply(client, request, persona):
+def test_partner_and_staff_cannot_apply(db, client, request, persona):
     client.force_login(request.getfixturevalue(persona))
     assert client.get(APPLY).status_code == 403
     assert client.post(APPLY, application()).status_code == 403

@@ -176,7 +176,7 @@ def test_on_my_way_too_early_is_rejected(walker_client, ready, owner):
     assert b'data-testid="mark-on-the-way"' not in response.content
 
 
-def test_on_my_way_is_recorded_and_shown_to_owner(client, ready, owner):
+def test_on_my_way_reaches_owner(client, ready, owner):
     walk = assigned_walk(ready, owner, timezone.now() + dt.timedelta(minutes=45))
     client.force_login(ready.user)
     page = client.get(reverse("walkers:walk", args=[walk.reference]))

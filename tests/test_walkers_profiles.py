@@ -72,7 +72,8 @@ def test_profile_hides_private_details(client, agus):
     content = profile(client, agus).content.decode()
     assert "Pratama" not in content
     assert "agus@contoh.co.id" not in content
-    assert "0812" not in content and "+62812" not in content
+    assert "0812" not in content
+    assert "+62812" not in content
     assert "3174010101950001" not in content
     assert "0001" not in content
     assert "walker-documents" not in content

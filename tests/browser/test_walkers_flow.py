@@ -1,8 +1,8 @@
 """A newcomer applies as a walker on a phone, staff verify them, they walk.
 
-The walker applies at phone size; staff pass the five stages and assign the
-walk in the admin at desktop size; the walker marks "on my way" on the phone
-and the owner sees it on their booking page. Text checks use test ids and
+The walker applies at phone size. Staff pass the five stages and assign the
+walk in the admin at desktop size. The walker then marks "on my way" on the
+phone, and the owner sees it on their booking page. Text checks use test ids and
 the database, because the pages are in Bahasa Indonesia.
 """
 

@@ -14,6 +14,7 @@ from walkers.models import (
     MINIMUM_AGE,
     WEEKDAYS,
     AvailabilityException,
+    WalkerDocument,
     WalkerProfile,
     WeeklyAvailability,
 )
@@ -371,4 +372,62 @@ class AvailabilityExceptionForm(forms.ModelForm):
             )
         elif start is not None and end is not None and end <= start:
             self.add_error("end_time", _("The end time must be after the start time."))
+        return data
+
+
+class ProfileForm(forms.ModelForm):
+    """The public profile text and photo, as the walker edits them."""
+
+    new_photo = forms.FileField(
+        label=_("New profile photo"),
+        required=False,
+        help_text=_("Your face, clearly. Leave empty to keep the current photo."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+
+    class Meta:
+        model = WalkerProfile
+        fields = ["bio", "years_of_experience"]
+        labels = {"bio": _("About you, for owners to read")}
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_new_photo(self) -> Any:
+        upload = self.cleaned_data.get("new_photo")
+        if not upload:
+            return None
+        from pompygo.lib.images import process_photo
+
+        return process_photo(upload, max_side=800)
+
+    def save(self, commit: bool = True) -> WalkerProfile:
+        walker = super().save(commit=False)
+        photo = self.cleaned_data.get("new_photo")
+        if photo:
+            if walker.photo:
+                walker.photo.delete(save=False)
+            walker.photo.save("photo.jpg", photo, save=False)
+        if commit:
+            walker.save()
+        return walker
+
+
+class DocumentForm(forms.Form):
+    """A new KTP photo or SKCK, for example when the old SKCK expired."""
+
+    kind = forms.ChoiceField(label=_("Document"), choices=WalkerDocument.Kind.choices)
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("KTP: a photo. SKCK: a PDF or a photo. Only our staff see it."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if "kind" in data and data.get("file"):
+            allow_pdf = data["kind"] == WalkerDocument.Kind.SKCK
+            try:
+                data["content"] = clean_document(data["file"], allow_pdf=allow_pdf)
+            except ValidationError as error:
+                self.add_error("file", error)
         return data

@@ -9,6 +9,8 @@ urlpatterns = [
     path("apply/", views.apply, name="apply"),
     path("me/", views.dashboard, name="dashboard"),
     path("me/history/", views.history, name="history"),
+    path("me/profile/", views.edit_profile, name="edit-profile"),
+    path("me/documents/", views.upload_document, name="upload-document"),
     path("me/availability/", views.availability, name="availability"),
     path("me/availability/time-off/", views.exception_add, name="add-time-off"),
     path(

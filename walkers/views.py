@@ -27,6 +27,8 @@ from walkers.forms import (
     ApplicationForm,
     AvailabilityExceptionForm,
     AvailabilitySettingsForm,
+    DocumentForm,
+    ProfileForm,
     WeeklyPatternForm,
 )
 from walkers.models import (
@@ -36,7 +38,7 @@ from walkers.models import (
     WalkerProfile,
 )
 from walkers.reliability import reliability_of
-from walkers.services import submit_application
+from walkers.services import add_document, submit_application
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,54 @@ def dashboard(request: HttpRequest, walker: WalkerProfile) -> HttpResponse:
             "later_walks": [w for w in walks if w.local_date > today],
         },
     )
+
+
+@walker_required
+def edit_profile(request: HttpRequest, walker: WalkerProfile) -> HttpResponse:
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES, instance=walker)
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Your profile is saved."))
+            return redirect("walkers:edit-profile")
+    else:
+        form = ProfileForm(instance=walker)
+    return _profile_page(request, walker, form, DocumentForm())
+
+
+def _profile_page(
+    request: HttpRequest, walker: WalkerProfile, form: Any, document_form: Any
+) -> HttpResponse:
+    documents = WalkerDocument.objects.filter(walker=walker).only(
+        "kind", "uploaded_at", "walker_id"
+    )
+    return render(
+        request,
+        "walkers/edit_profile.html",
+        {
+            "walker": walker,
+            "form": form,
+            "document_form": document_form,
+            "documents": documents,
+        },
+    )
+
+
+@walker_required
+@require_POST
+def upload_document(request: HttpRequest, walker: WalkerProfile) -> HttpResponse:
+    document_form = DocumentForm(request.POST, request.FILES)
+    if not document_form.is_valid():
+        return _profile_page(
+            request, walker, ProfileForm(instance=walker), document_form
+        )
+    content, content_type = document_form.cleaned_data["content"]
+    document = add_document(
+        walker, document_form.cleaned_data["kind"], content, content_type
+    )
+    logger.info("Walker %s uploaded private document %s", walker.pk, document.pk)
+    messages.success(request, _("Thank you: our staff will check the new document."))
+    return redirect("walkers:edit-profile")
 
 
 @walker_required

@@ -290,3 +290,14 @@ def test_deleting_a_document_removes_its_file(ktp, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         ktp.delete()
     assert not path.exists()
+
+
+def test_private_root_inside_media_root_fails_the_check(settings, tmp_path):
+    from walkers.checks import private_media_outside_media_root
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "media" / "private"
+    errors = private_media_outside_media_root(None)
+    assert [error.id for error in errors] == ["walkers.E001"]
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    assert private_media_outside_media_root(None) == []

@@ -65,8 +65,8 @@ def test_demo_logins_work(client, db):
 
 def test_demo_verified_walker_can_take_a_jakarta_walk(db):
     load_walkers()
-    agus = WalkerProfile.objects.get(user__email="agus.walker@contoh.co.id")
-    putri = WalkerProfile.objects.get(user__email="walker.applied@contoh.co.id")
+    agus = WalkerProfile.objects.get(user__email="agus.walker@pompygo.test")
+    putri = WalkerProfile.objects.get(user__email="walker.applied@pompygo.test")
     booking = BookingFactory()
     problems = eligibility_problems_for(booking, [agus, putri])
     assert problems[agus.pk] == []

@@ -27,8 +27,8 @@ from walkers.models import (
 )
 from walkers.services import add_document
 
-DEMO_PASSWORD = "jalan-jalan-demo"
-STAFF_EMAIL = "rekrutmen@pompygo.id"
+DEMO_PASSWORD = "pompygo-demo"
+STAFF_EMAIL = "rekrutmen@pompygo.test"
 
 
 class DemoWalker(NamedTuple):
@@ -43,7 +43,7 @@ class DemoWalker(NamedTuple):
 
 WALKERS = [
     DemoWalker(
-        "walker.applied@contoh.co.id",
+        "walker.applied@pompygo.test",
         "Putri",
         "Wulandari",
         "Tebet",
@@ -52,7 +52,7 @@ WALKERS = [
         "applied, waiting for screening",
     ),
     DemoWalker(
-        "walker.screened@contoh.co.id",
+        "walker.screened@pompygo.test",
         "Bayu",
         "Saputra",
         "Kemang",
@@ -61,7 +61,7 @@ WALKERS = [
         "passed screening",
     ),
     DemoWalker(
-        "walker.interviewed@contoh.co.id",
+        "walker.interviewed@pompygo.test",
         "Citra",
         "Anggraini",
         "Cipondoh",
@@ -70,7 +70,7 @@ WALKERS = [
         "passed the interview",
     ),
     DemoWalker(
-        "walker.practical@contoh.co.id",
+        "walker.practical@pompygo.test",
         "Dimas",
         "Prasetyo",
         "BSD City",
@@ -79,7 +79,7 @@ WALKERS = [
         "passed the practical test",
     ),
     DemoWalker(
-        "walker.checked@contoh.co.id",
+        "walker.checked@pompygo.test",
         "Eka",
         "Rahmawati",
         "Karawaci",
@@ -88,7 +88,7 @@ WALKERS = [
         "background checked, in training",
     ),
     DemoWalker(
-        "walker.rejected@contoh.co.id",
+        "walker.rejected@pompygo.test",
         "Fajar",
         "Hidayat",
         "Pluit",
@@ -97,7 +97,7 @@ WALKERS = [
         "rejected at the interview",
     ),
     DemoWalker(
-        "agus.walker@contoh.co.id",
+        "agus.walker@pompygo.test",
         "Agus",
         "Pratama",
         "Menteng",
@@ -106,7 +106,7 @@ WALKERS = [
         "verified, Jakarta",
     ),
     DemoWalker(
-        "sri.walker@contoh.co.id",
+        "sri.walker@pompygo.test",
         "Sri",
         "Handayani",
         "Kebayoran Baru",
@@ -115,7 +115,7 @@ WALKERS = [
         "verified, Jakarta",
     ),
     DemoWalker(
-        "rudi.walker@contoh.co.id",
+        "rudi.walker@pompygo.test",
         "Rudi",
         "Gunawan",
         "Tangerang Kota",
@@ -124,7 +124,7 @@ WALKERS = [
         "verified, Tangerang",
     ),
     DemoWalker(
-        "maya.walker@contoh.co.id",
+        "maya.walker@pompygo.test",
         "Maya",
         "Kusuma",
         "Gading Serpong",

@@ -2,10 +2,12 @@
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -349,3 +351,26 @@ def test_partner_and_staff_cannot_apply(db, client, request, persona):
     assert client.get(APPLY).status_code == 403
     assert client.post(APPLY, application()).status_code == 403
     assert not WalkerProfile.objects.exists()
+
+
+def test_sign_up_from_the_start_page_leads_to_the_form(client, db):
+    start = client.get(APPLY).content.decode()
+    signup_url = re.search(r'href="([^"]+)" data-testid="apply-signup"', start).group(1)
+    password = "anjing-jalan-pagi-42"
+    response = client.post(
+        signup_url.replace("&amp;", "&"),
+        {
+            "email": "wulan@contoh.co.id",
+            "password1": password,
+            "password2": password,
+            "next": APPLY,
+        },
+    )
+    assert response.status_code == 302
+    link = re.search(
+        r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", mail.outbox[0].body
+    )
+    assert link, mail.outbox[0].body
+    response = client.post(link.group(1))
+    assert response["Location"] == APPLY
+    assert b"walker-application" in client.get(APPLY).content

@@ -365,3 +365,10 @@ def test_admin_eligibility_needs_staff(client, owner):
     client.force_login(owner)
     response = client.get(reverse("admin:walkers_walkerprofile_eligibility"))
     assert response.status_code == 302
+
+
+def test_admin_list_links_to_eligibility(staff_client):
+    response = staff_client.get(reverse("admin:walkers_walkerprofile_changelist"))
+    assert (
+        reverse("admin:walkers_walkerprofile_eligibility").encode() in response.content
+    )

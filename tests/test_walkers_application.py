@@ -374,3 +374,14 @@ def test_sign_up_from_the_start_page_leads_to_the_form(client, db):
     response = client.post(link.group(1))
     assert response["Location"] == APPLY
     assert b"walker-application" in client.get(APPLY).content
+
+
+def test_truncated_pdf_is_rejected(applicant_client, private_root):
+    cut = SimpleUploadedFile("skck.pdf", b"%PDF-1.4\n1 0 obj <<", "application/pdf")
+    _rejected(
+        applicant_client,
+        application(skck=cut),
+        "skck",
+        "incomplete or damaged",
+        private_root,
+    )

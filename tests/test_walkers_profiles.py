@@ -193,3 +193,12 @@ def test_list_queries_do_not_grow(client, staff, count, django_assert_max_num_qu
     with django_assert_max_num_queries(6):
         response = client.get(reverse("walkers:list"))
     assert len(response.context["page"]) == min(count, 20)
+
+
+def test_list_starts_in_the_owners_area(owner_client, owner, staff):
+    verified_walker(staff, first_name="Sri")
+    maya = verified_walker(staff, "BSD City", first_name="Maya")
+    maya.areas.set([District.objects.get(name="BSD City").area])
+    BookingFactory(owner=owner, area=maya.areas.get())
+    assert listed(owner_client) == ["Maya"]
+    assert listed(owner_client, area="") == ["Maya", "Sri"]

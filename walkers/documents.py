@@ -14,7 +14,9 @@ from pompygo.lib.images import process_photo
 logger = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
-# The PDF specification lets the header start anywhere in the first 1024 bytes.
+PDF_END = b"%%EOF"
+# The header may start anywhere in the first 1024 bytes, and readers look for
+# the end-of-file marker in the last 1024, so we check the same windows.
 PDF_HEADER_WINDOW = 1024
 # Large enough for the side of an ID card to stay readable.
 DOCUMENT_MAX_SIDE = 2400
@@ -70,4 +72,11 @@ def _clean_pdf(upload: File) -> ContentFile:
             },
         )
     upload.seek(0)
-    return ContentFile(upload.read(), name="document.pdf")
+    body = upload.read()
+    if PDF_END not in body[-PDF_HEADER_WINDOW:]:
+        logger.info("Document rejected: PDF without an end-of-file marker")
+        raise ValidationError(
+            _("The PDF is incomplete or damaged. Download it again and upload it."),
+            code="pdf_damaged",
+        )
+    return ContentFile(body, name="document.pdf")

@@ -294,6 +294,8 @@ def walker_list(request: HttpRequest) -> HttpResponse:
     )
     areas = Area.objects.filter(is_active=True)
     area = areas.filter(slug=request.GET.get("area", "")).first()
+    if "area" not in request.GET:
+        area = _home_area_of(request.user)
     if area:
         walkers = walkers.filter(areas=area)
     size = request.GET.get("size", "")
@@ -319,6 +321,17 @@ def walker_list(request: HttpRequest) -> HttpResponse:
             "levels": WalkerProfile.Level.choices,
         },
     )
+
+
+def _home_area_of(user: Any) -> Area | None:
+    """Return the area of an owner's latest booking, where their walks start."""
+    if not isinstance(user, User) or user.role != User.Role.OWNER:
+        return None
+    latest = (
+        Booking.objects.owned_by(user).select_related("area").order_by("-created_at")
+    )
+    booking = latest.first()
+    return booking.area if booking else None
 
 
 def walker_profile(request: HttpRequest, pk: int) -> HttpResponse:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "walkers",
     "bookings",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,18 @@ PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# The walk. A walk video is one file per request, like a photo, so the
+# reverse proxy's body limit must also exceed VIDEO_MAX_BYTES plus
+# DATA_UPLOAD_MAX_MEMORY_SIZE; tests/test_walk_media.py checks docs/nginx.conf.
+VIDEO_MAX_BYTES = env_int("VIDEO_MAX_BYTES", 50 * 1024 * 1024)
+# A dog at full sprint runs about 45 km/h; a GPS fix that needs more is a jump.
+GPS_MAX_SPEED_KMH = env_int("GPS_MAX_SPEED_KMH", 45)
+WALK_START_MAX_DISTANCE_M = env_int("WALK_START_MAX_DISTANCE_M", 300)
+# nginx's internal location for walk media (X-Accel-Redirect); empty: Django
+# sends the file itself.
+WALK_MEDIA_ACCEL_PREFIX = env_str("WALK_MEDIA_ACCEL_PREFIX", "")
+OPS_ALERT_EMAILS = env_list("OPS_ALERT_EMAILS", ["ops@pompygo.id"])
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Min, Q
+from django.db.models import Avg, Count, Min, Q
 
 from walkers.models import WalkerProfile
 
@@ -17,6 +17,9 @@ class Reliability:
     started: int
     started_on_time: int
     cancelled_by_walker: int
+    reports_filed: int = 0
+    rating_average: float | None = None
+    rating_count: int = 0
 
     @property
     def on_time_percent(self) -> int | None:
@@ -57,4 +60,21 @@ def reliability_of(walker: WalkerProfile) -> Reliability:
         .distinct()
         .count()
     )
-    return Reliability(completed, started, on_time, dropped)
+    from reports.models import Review, WalkReport
+
+    reports_filed = WalkReport.objects.filter(
+        booking__walker=walker, state=WalkReport.State.FILED
+    ).count()
+    ratings = Review.objects.filter(walker=walker).aggregate(
+        average=Avg("rating"), count=Count("pk")
+    )
+    average = ratings["average"]
+    return Reliability(
+        completed,
+        started,
+        on_time,
+        dropped,
+        reports_filed=reports_filed,
+        rating_average=None if average is None else round(float(average), 1),
+        rating_count=ratings["count"],
+    )

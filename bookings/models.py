@@ -598,3 +598,179 @@ class BookingSeries(models.Model):
     @property
     def weekday_numbers(self) -> list[int]:
         return [int(day) for day in self.weekdays.split(",") if day]
+
+
+# Matching: the machine's attempts to place a booking with a walker.
+
+
+class BookingMatch(models.Model):
+    """Where the automatic matching of one booking stands.
+
+    Its row is locked while a matching task works on the booking, so two
+    tasks for one booking (a retry, the sweeper) take turns.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting for an offer")
+        OFFERED = "offered", _("Offer out")
+        ASSIGNED = "assigned", _("Walker assigned")
+        ESCALATED = "escalated", _("In the ops queue")
+        CLOSED = "closed", _("No longer matched")
+
+    class Reason(models.TextChoices):
+        DECLINES = "declines", _("Too many offers declined or unanswered")
+        STARTS_SOON = "starts_soon", _("The walk starts soon")
+        NO_CANDIDATES = "no_candidates", _("No walker can take it")
+
+    booking = models.OneToOneField(
+        Booking,
+        on_delete=models.CASCADE,
+        related_name="match",
+        verbose_name=_("booking"),
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.WAITING
+    )
+    refusals = models.PositiveSmallIntegerField(
+        _("offers declined or expired"), default=0
+    )
+    escalation_reason = models.CharField(
+        _("why it is in the ops queue"),
+        max_length=16,
+        choices=Reason.choices,
+        blank=True,
+    )
+    escalated_at = models.DateTimeField(
+        _("sent to the ops queue"), null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("booking matching")
+        verbose_name_plural = _("booking matching")
+        indexes = [models.Index(fields=["state", "escalated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.state}"
+
+
+class MatchRun(models.Model):
+    """One pass of candidate filtering and scoring for a booking, as shown to ops."""
+
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.CASCADE,
+        related_name="match_runs",
+        verbose_name=_("booking"),
+    )
+    trigger = models.CharField(_("trigger"), max_length=20)
+    considered = models.PositiveIntegerField(_("walkers considered"), default=0)
+    # [{"walker": id, "name": str, "score": float, "tier": int, "parts": {...}}],
+    # best first.
+    candidates = models.JSONField(_("candidates"), default=list)
+    # [{"walker": id, "name": str, "reasons": [str, ...]}]
+    excluded = models.JSONField(_("excluded walkers"), default=list)
+    created_at = models.DateTimeField(_("run at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("matching run")
+        verbose_name_plural = _("matching runs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["booking", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OfferQuerySet(models.QuerySet["Offer"]):
+    def open(self) -> "OfferQuerySet":
+        return self.filter(state=Offer.State.SENT, expires_at__gt=timezone.now())
+
+
+class Offer(models.Model):
+    """A booking offered to one walker, who accepts or declines it."""
+
+    class State(models.TextChoices):
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class DeclineReason(models.TextChoices):
+        BUSY = "busy", _("I am busy at that time")
+        TOO_FAR = "too_far", _("It is too far for me")
+        DOG = "dog", _("I am not comfortable with this dog")
+        OTHER = "other", _("Another reason")
+
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.CASCADE,
+        related_name="offers",
+        verbose_name=_("booking"),
+    )
+    walker = models.ForeignKey(
+        "walkers.WalkerProfile",
+        on_delete=models.CASCADE,
+        related_name="offers",
+        verbose_name=_("walker"),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.SENT
+    )
+    score = models.FloatField(_("score"), default=0)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    answered_at = models.DateTimeField(_("answered or closed"), null=True, blank=True)
+    decline_reason = models.CharField(
+        _("reason for declining"),
+        max_length=10,
+        choices=DeclineReason.choices,
+        blank=True,
+    )
+    note = models.CharField(
+        _("note"),
+        max_length=255,
+        blank=True,
+        help_text=_("The walker's own words when declining, or why it was withdrawn."),
+    )
+
+    objects = OfferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        ordering = ["-sent_at", "-pk"]
+        indexes = [
+            models.Index(fields=["walker", "state"]),
+            models.Index(fields=["state", "expires_at"]),
+        ]
+        constraints = [
+            # A walker is offered a booking once, and a booking has at most
+            # one offer out at a time: a matching task that runs twice cannot
+            # send a second one.
+            models.UniqueConstraint(
+                fields=["booking", "walker"], name="bookings_offer_once_per_walker"
+            ),
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=Q(state="sent"),
+                name="bookings_offer_one_open_per_booking",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} -> {self.walker_id}: {self.state}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.SENT and self.expires_at > timezone.now()
+
+
+class UnplacedBooking(Booking):
+    """A booking the matching sent to the ops queue, for the admin's queue page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("ops queue booking")
+        verbose_name_plural = _("ops queue")

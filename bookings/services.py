@@ -374,7 +374,8 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
         "Walker %s assigned to booking %s by user %s",
         walker.pk,
         booking.reference,
-        actor.pk,
+        # None when the matching assigned it.
+        getattr(actor, "pk", None),
     )
 
 

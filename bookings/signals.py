@@ -19,3 +19,21 @@ walker_assigned = Signal()
 
 # booking, walker: the assigned walker set off to the owner's address.
 walker_on_the_way = Signal()
+
+# Matching. ``offer`` is a bookings.models.Offer with its booking and walker.
+
+# offer: a new offer, sent to offer.walker, open until offer.expires_at.
+offer_sent = Signal()
+
+# offer: an offer that was not answered in time; the next candidate, if any,
+# gets an offer of its own.
+offer_expired = Signal()
+
+# offer, booking, walker: the walker accepted and is now assigned to the
+# booking. walker_assigned is sent as well, inside the same transaction.
+offer_accepted = Signal()
+
+# booking, reason (a BookingMatch.Reason value: "declines", "starts_soon" or
+# "no_candidates"): the matching cannot place the booking and it is now in
+# the ops queue for a person to assign. Sent once per escalation.
+booking_escalated = Signal()

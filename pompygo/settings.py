@@ -261,3 +261,73 @@ BOOKING_TIME_STEP_MINUTES = 15
 
 # The public address of the site, for links in emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Matching of bookings to walkers. The weights are relative: only their
+# ratios matter, and each weighs a part of the score that runs from 0 to 1.
+MATCHING_WEIGHTS = {
+    part: env_int(f"MATCHING_WEIGHT_{part.upper()}", default)
+    for part, default in [
+        ("distance", 30),
+        ("rating", 15),
+        ("reliability", 20),
+        ("load", 15),
+        ("familiarity", 20),
+    ]
+}
+if min(MATCHING_WEIGHTS.values()) < 0 or not sum(MATCHING_WEIGHTS.values()):
+    raise ImproperlyConfigured(
+        f"MATCHING_WEIGHT_* must be whole numbers of 0 or more, and not all 0; "
+        f"they are {MATCHING_WEIGHTS}."
+    )
+MATCHING_OFFER_TIMEOUT_MINUTES = env_int("MATCHING_OFFER_TIMEOUT_MINUTES", 10)
+MATCHING_MAX_DECLINES = env_int("MATCHING_MAX_DECLINES", 3)
+MATCHING_ESCALATE_BEFORE_MINUTES = env_int("MATCHING_ESCALATE_BEFORE_MINUTES", 180)
+MATCHING_TRAVEL_SPEED_KMH = env_int("MATCHING_TRAVEL_SPEED_KMH", 15)
+MATCHING_TRAVEL_BUFFER_MINUTES = env_int("MATCHING_TRAVEL_BUFFER_MINUTES", 10)
+MATCHING_BATCH_WINDOW_HOURS = env_int("MATCHING_BATCH_WINDOW_HOURS", 24)
+MATCHING_BATCH_EVERY_MINUTES = env_int("MATCHING_BATCH_EVERY_MINUTES", 0)
+for _name in [
+    "MATCHING_OFFER_TIMEOUT_MINUTES",
+    "MATCHING_MAX_DECLINES",
+    "MATCHING_TRAVEL_SPEED_KMH",
+    "MATCHING_BATCH_WINDOW_HOURS",
+]:
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more.")
+# Walkers at these levels get walks assigned at once, without an offer.
+MATCHING_AUTO_ASSIGN_LEVELS = env_list("MATCHING_AUTO_ASSIGN_LEVELS", [])
+_unknown_levels = set(MATCHING_AUTO_ASSIGN_LEVELS) - {"new", "certified", "mentor"}
+if _unknown_levels:
+    raise ImproperlyConfigured(
+        f"MATCHING_AUTO_ASSIGN_LEVELS has unknown levels {sorted(_unknown_levels)}: "
+        "use new, certified or mentor, separated by commas, or leave it empty."
+    )
+
+# Periodic jobs, run by `celery -A pompygo beat`.
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep_messages",
+        "schedule": 60.0,
+    },
+    "notifications-reminders": {
+        "task": "notifications.tasks.send_due_reminders",
+        "schedule": 60.0,
+    },
+    "notifications-escalations": {
+        "task": "notifications.tasks.escalate_to_ops",
+        "schedule": 60.0,
+    },
+    "matching-expire-offers": {
+        "task": "bookings.tasks.expire_offers",
+        "schedule": 60.0,
+    },
+    "matching-sweep-unmatched": {
+        "task": "bookings.tasks.sweep_unmatched",
+        "schedule": 300.0,
+    },
+}
+if MATCHING_BATCH_EVERY_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["matching-batch"] = {
+        "task": "bookings.tasks.batch_assign",
+        "schedule": MATCHING_BATCH_EVERY_MINUTES * 60.0,
+    }

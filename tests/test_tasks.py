@@ -78,17 +78,26 @@ def worker() -> Iterator[TaskRuns]:
         signals.task_failure.disconnect(runs.on_failure)
 
 
-def wait_for_tasks(runs: TaskRuns, count: int) -> list[dict[str, Any]]:
-    """Wait until the worker has finished this many tasks, failed ones included."""
+RECEIVED_TASK = "bookings.tasks.send_booking_received"
+
+
+def wait_for_tasks(
+    runs: TaskRuns, count: int, name: str = RECEIVED_TASK
+) -> list[dict[str, Any]]:
+    """Wait until the worker has finished this many tasks of one name.
+
+    Failed ones count too. A booking also queues other tasks (matching,
+    notifications); only those of this name are waited for and returned.
+    """
     deadline = time.monotonic() + WAIT_SECONDS
-    while len(runs.finished) < count:
+    while len(named := [run for run in runs.finished if run["name"] == name]) < count:
         if time.monotonic() > deadline:
             pytest.fail(
                 f"Timed out after {WAIT_SECONDS} s waiting for {count} tasks; "
                 f"finished: {runs.finished}"
             )
         time.sleep(0.05)
-    return runs.finished
+    return named
 
 
 def book_walk(owner: Any, dog: Any) -> Booking:

@@ -1,0 +1,1090 @@
+"""Automatic matching of bookings to walkers.
+
+`rank_candidates` filters and scores every walker of the booking's area with
+a fixed number of queries, whatever their number. The workflow functions
+below it send the best candidate an offer, move to the next one when an
+offer is declined or expires, and put a booking that the machine cannot
+place in the ops queue. `batch_assign` places many bookings at once.
+
+Every assignment goes through `bookings.services.assign_walker`, so the
+exclusion constraint in PostgreSQL has the last word on double bookings.
+"""
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Avg, Count, F, OuterRef, Q, Subquery
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from scipy.optimize import linear_sum_assignment
+
+from bookings import signals
+from bookings.models import (
+    Booking,
+    BookingEvent,
+    BookingMatch,
+    Dog,
+    IllegalTransition,
+    MatchRun,
+    Offer,
+)
+from bookings.services import WalkerUnavailable, assign_walker
+from pompygo.lib.timezones import local_day_bounds
+from walkers.eligibility import distance_km, eligibility_problems_for
+from walkers.models import PreferredWalker, WalkerProfile
+from walkers.reliability import ON_TIME_GRACE
+
+logger = logging.getLogger(__name__)
+
+SCORE_PARTS = ("distance", "rating", "reliability", "load", "familiarity")
+
+# Familiarity tiers: a higher tier is ranked first, whatever the score.
+PREFERRED = 2
+WALKED_THIS_DOG = 1
+
+# Ratings and on-time rates start from these priors, worth this many walks,
+# so that one review or one late start does not decide a new walker's place.
+RATING_PRIOR = 4.0
+ON_TIME_PRIOR = 0.8
+PRIOR_WALKS = 3
+
+
+def travel_minutes(km: float) -> float:
+    """Estimate the time to get from one walk to the next, in minutes.
+
+    An estimate from the straight-line distance at an average city speed,
+    plus a fixed buffer for the handover at each end.
+    """
+    return settings.MATCHING_TRAVEL_BUFFER_MINUTES + 60 * km / (
+        settings.MATCHING_TRAVEL_SPEED_KMH
+    )
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A walk that holds a walker's time, or one they have an open offer for."""
+
+    reference: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    latitude: Decimal
+    longitude: Decimal
+    is_offer: bool = False
+
+
+@dataclass
+class Candidate:
+    walker: WalkerProfile
+    score: float
+    tier: int
+    parts: dict[str, float]
+    distance_km: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "walker": self.walker.pk,
+            "name": self.walker.user.display_name,
+            "score": round(self.score, 4),
+            "tier": self.tier,
+            "distance_km": round(self.distance_km, 2),
+            "parts": {part: round(value, 3) for part, value in self.parts.items()},
+        }
+
+
+@dataclass
+class Ranking:
+    """The walkers considered for a booking: candidates best first, and the rest."""
+
+    booking: Booking
+    candidates: list[Candidate]
+    excluded: dict[int, list[str]]
+    walkers: dict[int, WalkerProfile]
+
+    def save(self, trigger: str) -> MatchRun:
+        return MatchRun.objects.create(
+            booking=self.booking,
+            trigger=trigger,
+            considered=len(self.walkers),
+            candidates=[candidate.as_json() for candidate in self.candidates],
+            excluded=[
+                {
+                    "walker": walker_id,
+                    "name": self.walkers[walker_id].user.display_name,
+                    "reasons": reasons,
+                }
+                for walker_id, reasons in self.excluded.items()
+            ],
+        )
+
+
+def area_walkers(booking: Booking) -> list[WalkerProfile]:
+    """Return every walker who works in the booking's area: the walkers considered."""
+    return list(
+        WalkerProfile.objects.filter(areas=booking.area_id)
+        .select_related("user")
+        .only(
+            "pk",
+            "is_active",
+            "level",
+            "home_latitude",
+            "home_longitude",
+            "service_radius_km",
+            "dog_sizes",
+            "max_walks_per_day",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
+        )
+        .order_by("pk")
+    )
+
+
+def rank_candidates(booking: Booking) -> Ranking:
+    """Filter and score the area's walkers in a fixed number of queries."""
+    walkers = area_walkers(booking)
+    by_id = {walker.pk: walker for walker in walkers}
+    ids = list(by_id)
+    excluded = {
+        walker_id: reasons
+        for walker_id, reasons in eligibility_problems_for(booking, walkers).items()
+        if reasons
+    }
+    walks = walks_around(booking, ids)
+    offered = dict(
+        Offer.objects.filter(booking=booking).values_list("walker_id", "state")
+    )
+    for walker in walkers:
+        reasons = _travel_problems(booking, walks.get(walker.pk, []))
+        if walker.pk in offered:
+            reasons.append(
+                _("Was offered this walk already (%(state)s).")
+                % {"state": Offer.State(offered[walker.pk]).label}
+            )
+        if reasons:
+            excluded.setdefault(walker.pk, []).extend(reasons)
+    eligible = [walker for walker in walkers if walker.pk not in excluded]
+    facts = ScoreFacts.load(booking, [walker.pk for walker in eligible])
+    candidates = [facts.candidate(booking, walker) for walker in eligible]
+    candidates.sort(key=lambda c: (-c.tier, -c.score, c.distance_km, c.walker.pk))
+    return Ranking(booking, candidates, excluded, by_id)
+
+
+def walks_around(booking: Booking, walker_ids: list[int]) -> dict[int, list[Walk]]:
+    """Load the walkers' walks and open offers on the booking's WIB day."""
+    day_start, day_end = local_day_bounds(booking.local_date)
+    walks: dict[int, list[Walk]] = defaultdict(list)
+    held = (
+        Booking.objects.holding_walker()
+        .filter(walker_id__in=walker_ids, starts_at__lt=day_end, ends_at__gt=day_start)
+        .exclude(pk=booking.pk)
+        .values_list(
+            "walker_id", "reference", "starts_at", "ends_at", "latitude", "longitude"
+        )
+    )
+    for walker_id, reference, starts_at, ends_at, latitude, longitude in held:
+        walks[walker_id].append(
+            Walk(reference, starts_at, ends_at, latitude, longitude)
+        )
+    offers = (
+        Offer.objects.open()
+        .filter(
+            walker_id__in=walker_ids,
+            booking__starts_at__lt=day_end,
+            booking__ends_at__gt=day_start,
+        )
+        .exclude(booking=booking)
+        .values_list(
+            "walker_id",
+            "booking__reference",
+            "booking__starts_at",
+            "booking__ends_at",
+            "booking__latitude",
+            "booking__longitude",
+        )
+    )
+    for walker_id, reference, starts_at, ends_at, latitude, longitude in offers:
+        walks[walker_id].append(
+            Walk(reference, starts_at, ends_at, latitude, longitude, True)
+        )
+    return walks
+
+
+def _travel_problems(booking: Booking, walks: list[Walk]) -> list[str]:
+    """Return why the walker cannot travel between this walk and their others."""
+    problems = []
+    for walk in walks:
+        km = distance_km(
+            walk.latitude, walk.longitude, booking.latitude, booking.longitude
+        )
+        gap = dt.timedelta(minutes=travel_minutes(km))
+        values = {
+            "reference": walk.reference,
+            "km": f"{km:.1f}",
+            "minutes": round(gap.total_seconds() / 60),
+        }
+        if walk.starts_at < booking.ends_at and booking.starts_at < walk.ends_at:
+            if walk.is_offer:
+                problems.append(
+                    _("Has an open offer for %(reference)s at an overlapping time.")
+                    % values
+                )
+            # An overlapping walk that is held is reported by eligibility.
+        elif walk.ends_at <= booking.starts_at < walk.ends_at + gap:
+            problems.append(
+                _(
+                    "Cannot get here in time from %(reference)s: %(km)s km, "
+                    "about %(minutes)s minutes."
+                )
+                % values
+            )
+        elif booking.ends_at <= walk.starts_at < booking.ends_at + gap:
+            problems.append(
+                _(
+                    "Cannot get to %(reference)s in time after this walk: "
+                    "%(km)s km, about %(minutes)s minutes."
+                )
+                % values
+            )
+    return problems
+
+
+@dataclass
+class ScoreFacts:
+    """What the score needs about many walkers, loaded in bulk."""
+
+    ratings: dict[int, tuple[float, int]] = field(default_factory=dict)
+    starts: dict[int, tuple[int, int]] = field(default_factory=dict)
+    dropped: dict[int, int] = field(default_factory=dict)
+    week_load: dict[int, int] = field(default_factory=dict)
+    preferred: set[int] = field(default_factory=set)
+    walked_dog: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, booking: Booking, walker_ids: list[int]) -> "ScoreFacts":
+        facts = cls.load_walkers(walker_ids, booking.local_date)
+        if walker_ids:
+            facts.preferred = set(
+                PreferredWalker.objects.filter(
+                    owner_id=booking.owner_id, walker_id__in=walker_ids
+                ).values_list("walker_id", flat=True)
+            )
+            facts.walked_dog = set(
+                Booking.objects.filter(
+                    walker_id__in=walker_ids,
+                    status=Booking.Status.COMPLETED,
+                    dogs__in=booking.dogs.all(),
+                ).values_list("walker_id", flat=True)
+            )
+        return facts
+
+    @classmethod
+    def load_walkers(cls, walker_ids: list[int], day: dt.date) -> "ScoreFacts":
+        """Load the facts that do not depend on the booking's owner or dogs."""
+        facts = cls()
+        if not walker_ids:
+            return facts
+        facts.ratings = _ratings(walker_ids)
+        facts.starts = _starts(walker_ids)
+        facts.dropped = dict(
+            BookingEvent.objects.filter(actor__walker_profile__in=walker_ids)
+            .filter(
+                Q(to_status=Booking.Status.CANCELLED)
+                | Q(
+                    from_status=Booking.Status.CONFIRMED,
+                    to_status=Booking.Status.REQUESTED,
+                )
+            )
+            .values("actor__walker_profile")
+            .annotate(count=Count("booking", distinct=True))
+            .values_list("actor__walker_profile", "count")
+        )
+        monday = day - dt.timedelta(days=day.weekday())
+        week_start = local_day_bounds(monday)[0]
+        facts.week_load = dict(
+            Booking.objects.holding_walker()
+            .filter(
+                walker_id__in=walker_ids,
+                starts_at__gte=week_start,
+                starts_at__lt=week_start + dt.timedelta(days=7),
+            )
+            .values("walker_id")
+            .annotate(count=Count("pk"))
+            .values_list("walker_id", "count")
+        )
+        return facts
+
+    def tier(self, walker_id: int) -> int:
+        if walker_id in self.preferred:
+            return PREFERRED
+        if walker_id in self.walked_dog:
+            return WALKED_THIS_DOG
+        return 0
+
+    def walker_parts(self, walker: WalkerProfile) -> dict[str, float]:
+        """Return the rating, reliability and load parts of a walker's score, 0 to 1."""
+        total, count = self.ratings.get(walker.pk, (0.0, 0))
+        rating = (total + RATING_PRIOR * PRIOR_WALKS) / (count + PRIOR_WALKS)
+        started, on_time = self.starts.get(walker.pk, (0, 0))
+        on_time_rate = (on_time + ON_TIME_PRIOR * PRIOR_WALKS) / (started + PRIOR_WALKS)
+        dropped = self.dropped.get(walker.pk, 0)
+        kept_rate = 1 - dropped / (started + dropped + PRIOR_WALKS)
+        capacity = 7 * walker.max_walks_per_day
+        return {
+            "rating": (rating - 1) / 4,
+            "reliability": on_time_rate * kept_rate,
+            "load": max(0.0, 1 - self.week_load.get(walker.pk, 0) / capacity),
+        }
+
+    def candidate(self, booking: Booking, walker: WalkerProfile) -> Candidate:
+        assert walker.home_latitude is not None and walker.home_longitude is not None
+        km = distance_km(
+            walker.home_latitude,
+            walker.home_longitude,
+            booking.latitude,
+            booking.longitude,
+        )
+        tier = self.tier(walker.pk)
+        parts = {
+            "distance": max(0.0, 1 - km / walker.service_radius_km),
+            **self.walker_parts(walker),
+            "familiarity": {PREFERRED: 1.0, WALKED_THIS_DOG: 0.5}.get(tier, 0.0),
+        }
+        return Candidate(walker, weighted_score(parts), tier, parts, km)
+
+
+def weighted_score(parts: dict[str, float]) -> float:
+    """Combine the parts of a score, each 0 to 1, into one score from 0 to 1."""
+    weights = settings.MATCHING_WEIGHTS
+    total = sum(weights.values())
+    return sum(weights[part] * parts[part] for part in SCORE_PARTS) / total
+
+
+def _ratings(walker_ids: list[int]) -> dict[int, tuple[float, int]]:
+    """Return each walker's sum and count of owner ratings (1 to 5 stars)."""
+    if not apps.is_installed("reports"):
+        return {}
+    review = apps.get_model("reports", "Review")
+    rows = (
+        review.objects.filter(walker_id__in=walker_ids)
+        .values("walker_id")
+        .annotate(average=Avg("rating"), count=Count("pk"))
+        .values_list("walker_id", "average", "count")
+    )
+    return {
+        walker_id: (float(average) * count, count) for walker_id, average, count in rows
+    }
+
+
+def _starts(walker_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Return each walker's walks started, and how many of those were on time.
+
+    The same rule as walkers.reliability: the first move to "in progress" is
+    when a walk started, and on time is within ON_TIME_GRACE of its start.
+    """
+    first_start = (
+        BookingEvent.objects.filter(
+            booking=OuterRef("pk"), to_status=Booking.Status.IN_PROGRESS
+        )
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        Booking.objects.filter(walker_id__in=walker_ids)
+        .annotate(started_at=Subquery(first_start))
+        .filter(started_at__isnull=False)
+        .values("walker_id")
+        .annotate(
+            started=Count("pk"),
+            on_time=Count(
+                "pk", filter=Q(started_at__lte=F("starts_at") + ON_TIME_GRACE)
+            ),
+        )
+        .values_list("walker_id", "started", "on_time")
+    )
+    return {walker_id: (started, on_time) for walker_id, started, on_time in rows}
+
+
+# The offer workflow.
+
+
+class OfferUnavailable(Exception):
+    """The offer cannot be accepted or declined any more: taken, expired or closed."""
+
+
+def queue_matching(booking_id: int, trigger: str) -> None:
+    """Queue the matching of a booking once the current transaction commits."""
+    from bookings.tasks import match_booking
+
+    transaction.on_commit(lambda: match_booking.delay(booking_id, trigger))
+
+
+@receiver(signals.booking_created, dispatch_uid="matching-booking-created")
+def _match_new_booking(sender: Any, booking: Booking, **kwargs: Any) -> None:
+    queue_matching(booking.pk, "created")
+
+
+@receiver(signals.booking_status_changed, dispatch_uid="matching-status-changed")
+def _follow_status(
+    sender: Any, booking: Booking, from_status: str, to_status: str, **kwargs: Any
+) -> None:
+    if to_status == Booking.Status.REQUESTED and booking.walker_id is None:
+        # A walker handed a confirmed walk back: find another.
+        BookingMatch.objects.filter(booking=booking).update(
+            state=BookingMatch.State.WAITING, refusals=0
+        )
+        queue_matching(booking.pk, "handed_back")
+    elif to_status == Booking.Status.CANCELLED:
+        _withdraw_open_offers(booking, _("The booking was cancelled."))
+        BookingMatch.objects.filter(booking=booking).update(
+            state=BookingMatch.State.CLOSED
+        )
+
+
+@receiver(signals.walker_assigned, dispatch_uid="matching-walker-assigned")
+def _close_matching(
+    sender: Any, booking: Booking, walker: WalkerProfile, **kwargs: Any
+) -> None:
+    """Withdraw other offers of a booking once any path assigns it a walker."""
+    _withdraw_open_offers(
+        booking, _("Another walker was assigned."), keep_walker_id=walker.pk
+    )
+    BookingMatch.objects.update_or_create(
+        booking=booking, defaults={"state": BookingMatch.State.ASSIGNED}
+    )
+
+
+def _withdraw_open_offers(
+    booking: Booking, note: str, keep_walker_id: int | None = None
+) -> None:
+    offers = Offer.objects.filter(booking=booking, state=Offer.State.SENT)
+    if keep_walker_id is not None:
+        offers = offers.exclude(walker_id=keep_walker_id)
+    offers.update(
+        state=Offer.State.WITHDRAWN, answered_at=timezone.now(), note=note[:255]
+    )
+
+
+def is_matchable(booking: Booking, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        booking.status == Booking.Status.REQUESTED
+        and booking.walker_id is None
+        and booking.starts_at > now
+    )
+
+
+def starts_soon(booking: Booking, now: dt.datetime) -> bool:
+    lead = dt.timedelta(minutes=settings.MATCHING_ESCALATE_BEFORE_MINUTES)
+    return booking.starts_at - now <= lead
+
+
+def match(booking_id: int, trigger: str) -> str:
+    """Send the booking's best candidate an offer, or assign, or escalate.
+
+    Returns what happened, for the log. Safe to run twice or at once for
+    one booking: the booking row is locked while it works, and the database
+    allows one open offer per booking.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("area")
+            .filter(pk=booking_id)
+            .first()
+        )
+        if booking is None:
+            return "gone"
+        if not is_matchable(booking, now):
+            return "not matchable"
+        state, _created = BookingMatch.objects.get_or_create(booking=booking)
+        if state.state == BookingMatch.State.ESCALATED:
+            return "in the ops queue"
+        _expire_stale_offers(booking, now)
+        state.refresh_from_db()
+        if starts_soon(booking, now):
+            escalate(state, BookingMatch.Reason.STARTS_SOON)
+            return "escalated: starts soon"
+        if Offer.objects.open().filter(booking=booking).exists():
+            return "offer out"
+        if state.refusals >= settings.MATCHING_MAX_DECLINES:
+            escalate(state, BookingMatch.Reason.DECLINES)
+            return "escalated: declines"
+        ranking = rank_candidates(booking)
+        ranking.save(trigger)
+        outcome = _place(booking, state, ranking, now)
+    logger.info("Matching of booking %s (%s): %s", booking.reference, trigger, outcome)
+    return outcome
+
+
+def _place(
+    booking: Booking, state: BookingMatch, ranking: Ranking, now: dt.datetime
+) -> str:
+    auto_levels = set(settings.MATCHING_AUTO_ASSIGN_LEVELS)
+    for candidate in ranking.candidates:
+        walker = candidate.walker
+        if walker.level in auto_levels:
+            try:
+                assign_walker(booking, walker, None)
+            except WalkerUnavailable:
+                continue
+            return f"assigned walker {walker.pk}"
+        send_offer(booking, state, candidate, now)
+        return f"offered to walker {walker.pk}"
+    escalate(state, BookingMatch.Reason.NO_CANDIDATES)
+    return "escalated: no candidates"
+
+
+def send_offer(
+    booking: Booking, state: BookingMatch, candidate: Candidate, now: dt.datetime
+) -> Offer:
+    timeout = dt.timedelta(minutes=settings.MATCHING_OFFER_TIMEOUT_MINUTES)
+    # An offer never outlives the point where the booking goes to ops.
+    latest = booking.starts_at - dt.timedelta(
+        minutes=settings.MATCHING_ESCALATE_BEFORE_MINUTES
+    )
+    offer = Offer.objects.create(
+        booking=booking,
+        walker=candidate.walker,
+        score=candidate.score,
+        sent_at=now,
+        expires_at=max(min(now + timeout, latest), now + dt.timedelta(minutes=1)),
+    )
+    state.state = BookingMatch.State.OFFERED
+    state.save(update_fields=["state", "updated_at"])
+    signals.offer_sent.send(sender=Offer, offer=offer)
+    return offer
+
+
+def escalate(state: BookingMatch, reason: str) -> None:
+    """Put the booking in the ops queue and send booking_escalated, once."""
+    updated = (
+        BookingMatch.objects.filter(pk=state.pk)
+        .exclude(state=BookingMatch.State.ESCALATED)
+        .update(
+            state=BookingMatch.State.ESCALATED,
+            escalation_reason=reason,
+            escalated_at=timezone.now(),
+        )
+    )
+    if not updated:
+        return
+    state.refresh_from_db()
+    booking = state.booking
+    logger.warning("Booking %s sent to the ops queue: %s", booking.reference, reason)
+    signals.booking_escalated.send(sender=Booking, booking=booking, reason=reason)
+
+
+def _expire_stale_offers(booking: Booking, now: dt.datetime) -> int:
+    stale = Offer.objects.filter(
+        booking=booking, state=Offer.State.SENT, expires_at__lte=now
+    ).select_related("walker")
+    expired = 0
+    for offer in stale:
+        if _expire(offer, now):
+            expired += 1
+    return expired
+
+
+def _expire(offer: Offer, now: dt.datetime) -> bool:
+    updated = Offer.objects.filter(pk=offer.pk, state=Offer.State.SENT).update(
+        state=Offer.State.EXPIRED, answered_at=now
+    )
+    if not updated:
+        return False
+    offer.state = Offer.State.EXPIRED
+    offer.answered_at = now
+    BookingMatch.objects.filter(booking_id=offer.booking_id).update(
+        refusals=F("refusals") + 1, state=BookingMatch.State.WAITING
+    )
+    logger.info("Offer %s to walker %s expired", offer.pk, offer.walker_id)
+    signals.offer_expired.send(sender=Offer, offer=offer)
+    return True
+
+
+def expire_offers(now: dt.datetime | None = None) -> int:
+    """Expire unanswered offers whose time is up, and match those bookings again."""
+    now = now or timezone.now()
+    due = Offer.objects.filter(state=Offer.State.SENT, expires_at__lte=now)
+    expired = 0
+    for offer in due.select_related("booking", "walker"):
+        with transaction.atomic():
+            if _expire(offer, now):
+                expired += 1
+                queue_matching(offer.booking_id, "expired")
+    return expired
+
+
+def accept_offer(offer: Offer, walker: WalkerProfile) -> Booking:
+    """Assign the walker to the offered booking; raises OfferUnavailable if too late."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # The booking row first, as every assignment locks it first (its
+            # UPDATE), so that two paths never wait on each other's rows.
+            booking = Booking.objects.select_for_update().get(pk=offer.booking_id)
+            locked = Offer.objects.select_for_update().get(pk=offer.pk)
+            if locked.walker_id != walker.pk or locked.state != Offer.State.SENT:
+                raise OfferUnavailable(locked.get_state_display())
+            if locked.expires_at <= now:
+                raise OfferUnavailable(str(Offer.State.EXPIRED.label))
+            assign_walker(booking, walker, walker.user)
+            locked.state = Offer.State.ACCEPTED
+            locked.answered_at = now
+            locked.save(update_fields=["state", "answered_at"])
+            signals.offer_accepted.send(
+                sender=Offer, offer=locked, booking=booking, walker=walker
+            )
+    except (WalkerUnavailable, IllegalTransition) as error:
+        logger.info("Offer %s could not be accepted: %s", offer.pk, error)
+        with transaction.atomic():
+            Offer.objects.filter(pk=offer.pk, state=Offer.State.SENT).update(
+                state=Offer.State.WITHDRAWN,
+                answered_at=now,
+                note=str(error)[:255],
+            )
+            queue_matching(offer.booking_id, "accept_failed")
+        raise OfferUnavailable(str(error)) from None
+    logger.info("Walker %s accepted offer %s", walker.pk, offer.pk)
+    return booking
+
+
+def decline_offer(
+    offer: Offer, walker: WalkerProfile, reason: str, note: str = ""
+) -> None:
+    """Record the walker's no, and offer the booking to the next candidate."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Offer.objects.filter(
+            pk=offer.pk, walker=walker, state=Offer.State.SENT, expires_at__gt=now
+        ).update(
+            state=Offer.State.DECLINED,
+            answered_at=now,
+            decline_reason=reason,
+            note=note[:255],
+        )
+        if not updated:
+            raise OfferUnavailable(str(_("The offer is closed.")))
+        BookingMatch.objects.filter(booking_id=offer.booking_id).update(
+            refusals=F("refusals") + 1, state=BookingMatch.State.WAITING
+        )
+        queue_matching(offer.booking_id, "declined")
+    logger.info("Walker %s declined offer %s: %s", walker.pk, offer.pk, reason)
+
+
+def unmatched_bookings(now: dt.datetime | None = None) -> Any:
+    """Return the bookings still waiting for a walker and not in the ops queue."""
+    now = now or timezone.now()
+    return (
+        Booking.objects.filter(
+            status=Booking.Status.REQUESTED, walker__isnull=True, starts_at__gt=now
+        )
+        .exclude(match__state=BookingMatch.State.ESCALATED)
+        .order_by("starts_at")
+    )
+
+
+def sweep(now: dt.datetime | None = None) -> int:
+    """Queue matching for bookings that nothing is matching.
+
+    It picks up a booking whose task was lost (Redis down at booking time),
+    one whose offer is out while its walk draws close, and one that waits.
+    """
+    now = now or timezone.now()
+    soon = now + dt.timedelta(minutes=settings.MATCHING_ESCALATE_BEFORE_MINUTES)
+    open_offers = Offer.objects.filter(
+        state=Offer.State.SENT, expires_at__gt=now
+    ).values("booking_id")
+    ids = list(
+        unmatched_bookings(now)
+        .filter(~Q(pk__in=open_offers) | Q(starts_at__lte=soon))
+        .values_list("pk", flat=True)
+    )
+    for booking_id in ids:
+        queue_matching(booking_id, "sweeper")
+    return len(ids)
+
+
+# Batch assignment: many bookings placed together for the best total score.
+
+EARTH_RADIUS_KM = 6371.0
+# The cost of a pair that may not be assigned: far above any score.
+INFEASIBLE = 1e6
+
+
+def haversine_km(latitudes: Any, longitudes: Any, latitude: Any, longitude: Any) -> Any:
+    """Return great-circle distances in km; arguments are numpy arrays in degrees."""
+    lat1, lon1 = np.radians(latitudes), np.radians(longitudes)
+    lat2, lon2 = np.radians(latitude), np.radians(longitude)
+    half_chord = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(half_chord, 0, 1)))
+
+
+@dataclass
+class BatchProblem:
+    """Bookings, walkers, which pairs may go together and how well they fit.
+
+    ``feasible[b, w]`` applies every rule of the one-booking matching (the
+    walker's availability, time off, radius, dog sizes, open offers, earlier
+    offers of the booking, and their held walks with travel time); the daily
+    maximum and the travel between walks of the batch itself are applied as
+    walks are placed, by `place`.
+    """
+
+    bookings: list[Booking]
+    walkers: list[WalkerProfile]
+    feasible: Any
+    scores: Any
+    starts: Any
+    ends: Any
+    latitudes: Any
+    longitudes: Any
+    days: Any
+    daily_walks: Any
+    daily_max: Any
+
+    def place(self, b: int, w: int) -> None:
+        """Record booking b as taken by walker w and close what that rules out."""
+        km = haversine_km(
+            self.latitudes, self.longitudes, self.latitudes[b], self.longitudes[b]
+        )
+        gap = 60 * travel_minutes_array(km)
+        clash = (self.starts < self.ends[b] + gap) & (self.starts[b] < self.ends + gap)
+        self.feasible[clash, w] = False
+        self.feasible[b, :] = False
+        day = self.days[b]
+        self.daily_walks[w, day] += 1
+        if self.daily_walks[w, day] >= self.daily_max[w]:
+            self.feasible[self.days == day, w] = False
+
+
+def travel_minutes_array(km: Any) -> Any:
+    return settings.MATCHING_TRAVEL_BUFFER_MINUTES + 60 * km / (
+        settings.MATCHING_TRAVEL_SPEED_KMH
+    )
+
+
+def solve_rounds(problem: BatchProblem) -> list[tuple[int, int]]:
+    """Assign in rounds of linear_sum_assignment, each walker taking one walk a round.
+
+    Each round is the best one-to-one assignment of the walks still open to
+    the walkers still free for them. Placing a walk then closes the walker's
+    clashing walks, and the next round fills what is left.
+    """
+    picks: list[tuple[int, int]] = []
+    while True:
+        rows = np.flatnonzero(problem.feasible.any(axis=1))
+        if rows.size == 0:
+            return picks
+        cols = np.flatnonzero(problem.feasible[rows].any(axis=0))
+        feasible = problem.feasible[np.ix_(rows, cols)]
+        cost = np.where(feasible, -problem.scores[np.ix_(rows, cols)], INFEASIBLE)
+        row_index, col_index = linear_sum_assignment(cost)
+        chosen = feasible[row_index, col_index]
+        for i, j in zip(row_index[chosen], col_index[chosen], strict=True):
+            b, w = int(rows[i]), int(cols[j])
+            if problem.feasible[b, w]:
+                problem.place(b, w)
+                picks.append((b, w))
+
+
+def solve_greedy(problem: BatchProblem) -> list[tuple[int, int]]:
+    """Take the best-scoring pair that is still allowed, again and again: a baseline."""
+    pairs = np.argwhere(problem.feasible)
+    order = np.argsort(-problem.scores[pairs[:, 0], pairs[:, 1]], kind="stable")
+    picks = []
+    for b, w in pairs[order]:
+        if problem.feasible[b, w]:
+            problem.place(int(b), int(w))
+            picks.append((int(b), int(w)))
+    return picks
+
+
+def build_problem(
+    bookings: list[Booking], walkers: list[WalkerProfile]
+) -> BatchProblem:
+    """Load every fact the batch needs about these bookings and walkers, in bulk."""
+    from walkers.models import AvailabilityException, WeeklyAvailability
+
+    n, m = len(bookings), len(walkers)
+    walker_index = {walker.pk: j for j, walker in enumerate(walkers)}
+    booking_index = {booking.pk: i for i, booking in enumerate(bookings)}
+    walker_ids = list(walker_index)
+    local_starts = [timezone.localtime(b.starts_at) for b in bookings]
+    local_ends = [timezone.localtime(b.ends_at) for b in bookings]
+    dates = sorted({start.date() for start in local_starts})
+    day_of = {day: k for k, day in enumerate(dates)}
+    days = np.array([day_of[start.date()] for start in local_starts], dtype=int)
+    starts = np.array([b.starts_at.timestamp() for b in bookings])
+    ends = np.array([b.ends_at.timestamp() for b in bookings])
+    latitudes = np.array([float(b.latitude) for b in bookings])
+    longitudes = np.array([float(b.longitude) for b in bookings])
+    start_minutes = np.array([s.hour * 60 + s.minute for s in local_starts])
+    end_minutes = np.array(
+        [
+            e.hour * 60 + e.minute if e.date() == s.date() else 24 * 60 + 1
+            for s, e in zip(local_starts, local_ends, strict=True)
+        ]
+    )
+    weekdays = np.array([s.isoweekday() for s in local_starts])
+
+    feasible = np.ones((n, m), dtype=bool)
+    # Areas.
+    walker_areas: dict[int, set[int]] = defaultdict(set)
+    for walker_id, area_id in WalkerProfile.areas.through.objects.filter(
+        walkerprofile_id__in=walker_ids
+    ).values_list("walkerprofile_id", "area_id"):
+        walker_areas[walker_id].add(area_id)
+    area_ids = np.array([b.area_id for b in bookings])
+    for j, walker in enumerate(walkers):
+        feasible[:, j] &= np.isin(area_ids, list(walker_areas[walker.pk]))
+    # Radius from the home base.
+    home_lat = np.array([float(w.home_latitude or 0) for w in walkers])
+    home_lon = np.array([float(w.home_longitude or 0) for w in walkers])
+    has_home = np.array([w.home_latitude is not None for w in walkers])
+    radius = np.array([w.service_radius_km for w in walkers], dtype=float)
+    km_home = haversine_km(
+        home_lat[None, :], home_lon[None, :], latitudes[:, None], longitudes[:, None]
+    )
+    feasible &= has_home[None, :] & (km_home <= radius[None, :])
+    # Dog sizes, as bit masks.
+    size_bits = {size: 1 << k for k, size in enumerate(Dog.Size.values)}
+    booking_sizes = np.zeros(n, dtype=int)
+    for booking_id, size in Booking.dogs.through.objects.filter(
+        booking_id__in=booking_index
+    ).values_list("booking_id", "dog__size"):
+        booking_sizes[booking_index[booking_id]] |= size_bits[size]
+    walker_sizes = np.array(
+        [sum(size_bits.get(size, 0) for size in w.dog_size_list) for w in walkers]
+    )
+    feasible &= (booking_sizes[:, None] & ~walker_sizes[None, :]) == 0
+    # The weekly pattern must cover the walk, and no time off may touch it.
+    covered = np.zeros((n, m), dtype=bool)
+    for walker_id, weekday, start, end in WeeklyAvailability.objects.filter(
+        walker_id__in=walker_ids
+    ).values_list("walker_id", "weekday", "start_time", "end_time"):
+        rows = (
+            (weekdays == weekday)
+            & (start_minutes >= start.hour * 60 + start.minute)
+            & (end_minutes <= end.hour * 60 + end.minute)
+        )
+        covered[rows, walker_index[walker_id]] = True
+    feasible &= covered
+    date_index = np.array([s.date().toordinal() for s in local_starts])
+    for walker_id, date, off_from, off_until in AvailabilityException.objects.filter(
+        walker_id__in=walker_ids, date__in=dates
+    ).values_list("walker_id", "date", "start_time", "end_time"):
+        rows = date_index == date.toordinal()
+        if off_from is not None and off_until is not None:
+            rows &= (start_minutes < off_until.hour * 60 + off_until.minute) & (
+                end_minutes > off_from.hour * 60 + off_from.minute
+            )
+        feasible[rows, walker_index[walker_id]] = False
+    # Earlier offers of the same booking (declined, expired) are not repeated.
+    for booking_id, walker_id in Offer.objects.filter(
+        booking_id__in=booking_index, walker_id__in=walker_ids
+    ).values_list("booking_id", "walker_id"):
+        feasible[booking_index[booking_id], walker_index[walker_id]] = False
+
+    problem = BatchProblem(
+        bookings=bookings,
+        walkers=walkers,
+        feasible=feasible,
+        scores=np.zeros((n, m)),
+        starts=starts,
+        ends=ends,
+        latitudes=latitudes,
+        longitudes=longitudes,
+        days=days,
+        daily_walks=np.zeros((m, len(dates)), dtype=int),
+        daily_max=np.array([w.max_walks_per_day for w in walkers]),
+    )
+    _apply_held_walks(problem, walker_index, dates, day_of)
+    problem.scores = _batch_scores(problem, walker_index, booking_index, km_home)
+    return problem
+
+
+def _apply_held_walks(
+    problem: BatchProblem,
+    walker_index: dict[int, int],
+    dates: list[dt.date],
+    day_of: dict[dt.date, int],
+) -> None:
+    """Close the pairs that the walkers' held walks and open offers rule out."""
+    if not dates:
+        return
+    first, last = local_day_bounds(dates[0])[0], local_day_bounds(dates[-1])[1]
+    ids = list(walker_index)
+    batch_ids = [booking.pk for booking in problem.bookings]
+    held = (
+        Booking.objects.holding_walker()
+        .filter(walker_id__in=ids, starts_at__lt=last, ends_at__gt=first)
+        .exclude(pk__in=batch_ids)
+        .values_list("walker_id", "starts_at", "ends_at", "latitude", "longitude")
+    )
+    offered = (
+        Offer.objects.open()
+        .filter(
+            walker_id__in=ids,
+            booking__starts_at__lt=last,
+            booking__ends_at__gt=first,
+        )
+        .exclude(booking_id__in=batch_ids)
+        .values_list(
+            "walker_id",
+            "booking__starts_at",
+            "booking__ends_at",
+            "booking__latitude",
+            "booking__longitude",
+        )
+    )
+    for rows, counts in ((held, True), (offered, False)):
+        for walker_id, starts_at, ends_at, latitude, longitude in rows:
+            w = walker_index[walker_id]
+            km = haversine_km(
+                problem.latitudes, problem.longitudes, float(latitude), float(longitude)
+            )
+            gap = 60 * travel_minutes_array(km)
+            clash = (problem.starts < ends_at.timestamp() + gap) & (
+                starts_at.timestamp() < problem.ends + gap
+            )
+            problem.feasible[clash, w] = False
+            day = day_of.get(timezone.localtime(starts_at).date())
+            if counts and day is not None:
+                problem.daily_walks[w, day] += 1
+    full = problem.daily_walks >= problem.daily_max[:, None]
+    for w, day in np.argwhere(full):
+        problem.feasible[problem.days == day, w] = False
+
+
+def _batch_scores(
+    problem: BatchProblem,
+    walker_index: dict[int, int],
+    booking_index: dict[int, int],
+    km_home: Any,
+) -> Any:
+    walkers, bookings = problem.walkers, problem.bookings
+    # NOTE: the weekly load is counted for the week of the earliest booking;
+    # a window that spans two weeks scores the later week's walks with it.
+    facts = ScoreFacts.load_walkers(list(walker_index), bookings[0].local_date)
+    per_walker = [facts.walker_parts(walker) for walker in walkers]
+    radius = np.array([w.service_radius_km for w in walkers], dtype=float)
+    parts = {
+        "distance": np.clip(1 - km_home / radius[None, :], 0, 1),
+        "familiarity": np.zeros(km_home.shape),
+    }
+    for part in ("rating", "reliability", "load"):
+        parts[part] = np.array([values[part] for values in per_walker])[None, :]
+    familiarity = parts["familiarity"]
+    for walker_id, owner_id in PreferredWalker.objects.filter(
+        walker_id__in=walker_index,
+        owner_id__in={booking.owner_id for booking in bookings},
+    ).values_list("walker_id", "owner_id"):
+        rows = [i for i, b in enumerate(bookings) if b.owner_id == owner_id]
+        familiarity[rows, walker_index[walker_id]] = 1.0
+    dogs_of: dict[int, set[int]] = defaultdict(set)
+    for booking_id, dog_id in Booking.dogs.through.objects.filter(
+        booking_id__in=booking_index
+    ).values_list("booking_id", "dog_id"):
+        dogs_of[dog_id].add(booking_index[booking_id])
+    walked = Booking.dogs.through.objects.filter(
+        dog_id__in=dogs_of,
+        booking__status=Booking.Status.COMPLETED,
+        booking__walker_id__in=walker_index,
+    ).values_list("dog_id", "booking__walker_id")
+    for dog_id, walker_id in walked:
+        j = walker_index[walker_id]
+        for i in dogs_of[dog_id]:
+            familiarity[i, j] = max(familiarity[i, j], 0.5)
+    weights = settings.MATCHING_WEIGHTS
+    total = sum(weights.values())
+    return sum(weights[part] * parts[part] for part in SCORE_PARTS) / total
+
+
+def batch_walkers(bookings: list[Booking]) -> list[WalkerProfile]:
+    return list(
+        WalkerProfile.objects.verified_active()
+        .filter(areas__in={booking.area_id for booking in bookings})
+        .distinct()
+        .select_related("user")
+        .order_by("pk")
+    )
+
+
+def batch_candidates(
+    now: dt.datetime | None = None, window_hours: int | None = None
+) -> list[Booking]:
+    """Return the unmatched bookings in the window that no offer is out for."""
+    now = now or timezone.now()
+    hours = window_hours or settings.MATCHING_BATCH_WINDOW_HOURS
+    open_offers = Offer.objects.open().values("booking_id")
+    return list(
+        unmatched_bookings(now)
+        .filter(starts_at__lte=now + dt.timedelta(hours=hours))
+        .exclude(pk__in=open_offers)
+        .select_related("area")
+    )
+
+
+@dataclass
+class BatchResult:
+    assigned: list[tuple[int, int, float]] = field(default_factory=list)
+    lost_races: list[int] = field(default_factory=list)
+    unplaced: list[int] = field(default_factory=list)
+
+    @property
+    def total_score(self) -> float:
+        return sum(score for _booking, _walker, score in self.assigned)
+
+
+def batch_assign(bookings: Iterable[Booking]) -> BatchResult:
+    """Assign many bookings at once for the best total score, and write it.
+
+    Each assignment goes through assign_walker on its own, so one that lost
+    a race to an owner's cancellation, an offer accepted meanwhile or a
+    manual assignment is skipped and the rest still go through.
+    """
+    bookings = sorted(bookings, key=lambda b: (b.starts_at, b.pk))
+    result = BatchResult()
+    if not bookings:
+        return result
+    walkers = batch_walkers(bookings)
+    problem = build_problem(bookings, walkers)
+    picks = solve_rounds(problem)
+    placed = {b for b, _w in picks}
+    for b, w in sorted(picks, key=lambda pick: bookings[pick[0]].starts_at):
+        booking, walker = bookings[b], walkers[w]
+        try:
+            assign_walker(booking, walker, None)
+        except (WalkerUnavailable, IllegalTransition) as error:
+            logger.info(
+                "Batch skipped booking %s for walker %s: %s",
+                booking.reference,
+                walker.pk,
+                error,
+            )
+            result.lost_races.append(booking.pk)
+        else:
+            result.assigned.append((booking.pk, walker.pk, float(problem.scores[b, w])))
+    result.unplaced = [b.pk for i, b in enumerate(bookings) if i not in placed]
+    logger.info(
+        "Batch assignment: %s bookings, %s assigned, %s lost to races, %s unplaced",
+        len(bookings),
+        len(result.assigned),
+        len(result.lost_races),
+        len(result.unplaced),
+    )
+    return result

@@ -1,0 +1,545 @@
+"""The walk from pick-up to review: forms, flags, emergency, report, access."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.models import Booking
+from reports.models import Incident, Review, ShareLink, WalkReport, WalkStart
+from tests.factories import WalkerProfileFactory
+from tests.test_walk_support import confirmed_walk, jpeg_bytes, running_walk, upload
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings: Any, tmp_path: Any, english: Any) -> None:
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def walker_client(walker) -> Client:
+    client = Client()
+    client.force_login(walker.user)
+    return client
+
+
+START_DATA = {
+    "handed_over": "on",
+    "leash_checked": "on",
+    "id_tag_on": "on",
+    "dog_condition": "Bright and happy",
+    "latitude": "-6.196100",
+    "longitude": "106.832000",
+}
+
+
+def start(client: Client, booking: Booking, **changes: Any) -> Any:
+    data = {**START_DATA, "photo": upload(jpeg_bytes(gps=True)), **changes}
+    return client.post(reverse("reports:start", args=[booking.reference]), data)
+
+
+# Pick-up -----------------------------------------------------------------
+
+
+def test_start_moves_booking_in_progress(walker_client, owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog, minutes_ago=5)
+
+    response = start(walker_client, booking)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reports:run", args=[booking.reference])
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.IN_PROGRESS
+    walk_start = WalkStart.objects.get(booking=booking)
+    assert not walk_start.started_late
+    assert not walk_start.started_far
+    assert walk_start.distance_from_address_m == 11
+    assert booking.walk_media.filter(phase="pickup").count() == 1
+    assert booking.events.last().actor == walker.user
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("handed_over", "Confirm the handover before you start."),
+        ("leash_checked", "Check the leash and harness before you start."),
+        ("id_tag_on", "Make sure the dog wears its ID tag."),
+        ("dog_condition", "Describe how the dog is at pick-up."),
+        ("photo", "Take a pick-up photo of the dog."),
+    ],
+)
+def test_start_checklist_item_required(
+    walker_client, owner, walker, dog, missing, message
+):
+    booking = confirmed_walk(owner, walker, dog)
+    data = {**START_DATA, "photo": upload(jpeg_bytes())}
+    del data[missing]
+
+    response = walker_client.post(
+        reverse("reports:start", args=[booking.reference]), data
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert not WalkStart.objects.exists()
+
+
+def test_start_with_bad_photo_changes_nothing(walker_client, owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog)
+
+    response = start(walker_client, booking, photo=upload(b"%PDF-1.4", "x.jpg"))
+
+    assert "neither a photo nor a video" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert not WalkStart.objects.exists()
+    assert not booking.walk_media.exists()
+
+
+def test_late_and_far_start_flagged(walker_client, owner, walker, dog, settings):
+    settings.WALK_START_MAX_DISTANCE_M = 300
+    booking = confirmed_walk(owner, walker, dog, minutes_ago=25)
+
+    start(walker_client, booking, latitude="-6.206000", longitude="106.832000")
+
+    walk_start = WalkStart.objects.get(booking=booking)
+    assert walk_start.started_late
+    assert walk_start.minutes_late >= 25
+    assert walk_start.started_far
+    assert walk_start.distance_from_address_m == 1112
+
+
+def test_start_without_position_flagged(walker_client, owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog)
+
+    start(walker_client, booking, latitude="", longitude="")
+
+    walk_start = WalkStart.objects.get(booking=booking)
+    assert walk_start.started_far
+    assert walk_start.distance_from_address_m is None
+
+
+def test_owner_sees_start_flags(owner_client, walker_client, owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog, minutes_ago=30)
+    start(walker_client, booking, latitude="-6.206000")
+
+    content = owner_client.get(
+        reverse("reports:walk", args=[booking.reference])
+    ).content
+
+    assert b'data-testid="flag-late"' in content
+    assert b'data-testid="flag-far"' in content
+
+
+def test_start_too_early_refused(walker_client, owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog, minutes_ago=-200)
+
+    response = start(walker_client, booking)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("walkers:walk", args=[booking.reference])
+    assert not WalkStart.objects.exists()
+
+
+def test_other_walker_cannot_start(owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog)
+    client = Client()
+    client.force_login(WalkerProfileFactory().user)
+
+    assert start(client, booking).status_code == 404
+
+
+# Emergency ---------------------------------------------------------------
+
+
+def test_emergency_alerts_ops_and_owner(
+    walker_client, owner, walker, dog, settings, django_capture_on_commit_callbacks
+):
+    settings.OPS_ALERT_EMAILS = ["ops@pompygo.id", "duty@pompygo.id"]
+    booking = running_walk(owner, walker, dog)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = walker_client.post(
+            reverse("reports:emergency", args=[booking.reference]),
+            {"latitude": "-6.197000", "longitude": "106.833000"},
+        )
+
+    incident = Incident.objects.get(booking=booking)
+    assert response["Location"] == reverse(
+        "reports:emergency-detail", args=[booking.reference, incident.pk]
+    )
+    assert incident.is_open
+    assert str(incident.latitude) == "-6.197000"
+    assert incident.alert_sent_at is not None
+    recipients = [message.to for message in mail.outbox]
+    assert ["ops@pompygo.id", "duty@pompygo.id"] in recipients
+    assert [owner.email] in recipients
+    assert booking.reference in mail.outbox[0].subject
+    page = walker_client.get(response["Location"]).content.decode()
+    assert "First steps" in page
+    assert "tel:112" in page
+
+
+def test_emergency_without_position_uses_last_point(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    booking.track_points.create(
+        recorded_at=timezone.now() - dt.timedelta(minutes=1),
+        latitude="-6.198000",
+        longitude="106.831000",
+    )
+
+    walker_client.post(reverse("reports:emergency", args=[booking.reference]))
+
+    incident = Incident.objects.get(booking=booking)
+    assert str(incident.latitude) == "-6.198000"
+
+
+def test_open_incidents_listed_first(staff_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    resolved = Incident.objects.create(
+        booking=booking, raised_by=walker.user, resolved_at=timezone.now()
+    )
+    open_one = Incident.objects.create(
+        booking=booking,
+        raised_by=walker.user,
+        raised_at=timezone.now() - dt.timedelta(hours=1),
+    )
+
+    assert list(Incident.objects.all()) == [open_one, resolved]
+    response = staff_client.get(reverse("admin:reports_incident_changelist"))
+    assert response.status_code == 200
+
+
+# Report ------------------------------------------------------------------
+
+REPORT = {
+    "handed_over_to": "Ibu Ani",
+    "leash_removed": "True",
+    "dog_condition": "great",
+    "peed": "True",
+    "pooed": "False",
+    "water": "some",
+    "behaviour": "playful",
+    "had_incident": "False",
+    "notes_for_owner": "Milo loved the park.",
+}
+
+
+def post_report(client: Client, booking: Booking, data: dict[str, Any], action: str):
+    return client.post(
+        reverse("reports:report", args=[booking.reference]), {**data, "action": action}
+    )
+
+
+def test_report_filed_completes_walk(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    data = {**REPORT, "dropoff_photo": upload(jpeg_bytes())}
+
+    response = post_report(walker_client, booking, data, "file")
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.COMPLETED
+    report = WalkReport.objects.get(booking=booking)
+    assert report.is_filed
+    assert report.duration_seconds > 0
+    assert booking.walk_media.filter(phase="dropoff").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("handed_over_to", "Say who took the dog back at drop-off."),
+        ("dog_condition", "Choose the dog&#x27;s condition."),
+        ("peed", "Say whether the dog peed."),
+        ("pooed", "Say whether the dog pooed."),
+        ("water", "Say whether the dog drank water."),
+        ("behaviour", "Choose how the dog behaved."),
+        ("had_incident", "Say whether anything happened on the walk."),
+        ("notes_for_owner", "Write a few words for the owner."),
+        ("dropoff_photo", "Take a drop-off photo of the dog."),
+    ],
+)
+def test_report_required_item(walker_client, owner, walker, dog, field, message):
+    booking = running_walk(owner, walker, dog)
+    data = {**REPORT, "dropoff_photo": upload(jpeg_bytes())}
+    del data[field]
+
+    response = post_report(walker_client, booking, data, "file")
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.IN_PROGRESS
+    assert not WalkReport.objects.filter(state="filed").exists()
+
+
+def test_incident_needs_description(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    data = {**REPORT, "had_incident": "True", "dropoff_photo": upload(jpeg_bytes())}
+
+    response = post_report(walker_client, booking, data, "file")
+
+    assert "Describe what happened." in response.content.decode()
+
+
+def test_draft_kept_and_finished_later(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+
+    post_report(walker_client, booking, {"handed_over_to": "Ibu Ani"}, "draft")
+    draft = WalkReport.objects.get(booking=booking)
+    assert draft.state == "draft"
+    assert draft.handed_over_to == "Ibu Ani"
+    page = walker_client.get(reverse("reports:report", args=[booking.reference]))
+    assert 'value="Ibu Ani"' in page.content.decode()
+
+    post_report(
+        walker_client, booking, {"dropoff_photo": upload(jpeg_bytes())}, "draft"
+    )
+    rest = {k: v for k, v in REPORT.items() if k != "handed_over_to"}
+    rest["handed_over_to"] = "Ibu Ani"
+    response = post_report(walker_client, booking, rest, "file")
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.COMPLETED
+
+
+def test_draft_saved_by_script_answers_json(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+
+    response = walker_client.post(
+        reverse("reports:report", args=[booking.reference]),
+        {"food": "Two treats", "action": "draft"},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 200
+    assert "saved" in response.json()
+    assert WalkReport.objects.get(booking=booking).food == "Two treats"
+
+
+def complete(client: Client, booking: Booking) -> None:
+    post_report(
+        client, booking, {**REPORT, "dropoff_photo": upload(jpeg_bytes())}, "file"
+    )
+    booking.refresh_from_db()
+
+
+# Review ------------------------------------------------------------------
+
+
+def test_owner_rates_completed_walk_once(
+    owner_client, walker_client, owner, walker, dog
+):
+    booking = running_walk(owner, walker, dog)
+    complete(walker_client, booking)
+    url = reverse("reports:review", args=[booking.reference])
+
+    response = owner_client.post(url, {"rating": "5", "text": "Great", "tip": "20000"})
+    again = owner_client.post(url, {"rating": "1"})
+
+    assert response.status_code == 302
+    assert again.status_code == 302
+    review = Review.objects.get(booking=booking)
+    assert (review.rating, review.tip, review.walker) == (5, 20000, walker)
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rating": ""}, "Choose a rating from 1 to 5 stars."),
+        ({"rating": "6"}, "Select a valid choice."),
+        ({"rating": "0"}, "Select a valid choice."),
+        ({"rating": "4", "tip": "-5"}, "greater than or equal to 0"),
+        ({"rating": "4", "tip": "lots"}, "Enter a whole number."),
+    ],
+)
+def test_bad_review_rejected(
+    owner_client, walker_client, owner, walker, dog, data, message
+):
+    booking = running_walk(owner, walker, dog)
+    complete(walker_client, booking)
+
+    response = owner_client.post(
+        reverse("reports:review", args=[booking.reference]), data
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_walk_in_progress_cannot_be_rated(owner_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+
+    owner_client.post(
+        reverse("reports:review", args=[booking.reference]), {"rating": "5"}
+    )
+
+    assert not Review.objects.exists()
+
+
+def test_other_owner_cannot_rate(
+    client, other_owner, walker_client, owner, walker, dog
+):
+    booking = running_walk(owner, walker, dog)
+    complete(walker_client, booking)
+    client.force_login(other_owner)
+
+    response = client.post(
+        reverse("reports:review", args=[booking.reference]), {"rating": "1"}
+    )
+
+    assert response.status_code == 404
+    assert not Review.objects.exists()
+
+
+def test_profile_shows_rating_and_reports(
+    owner_client, walker_client, owner, walker, dog, client
+):
+    from walkers.demo import make_verified
+
+    make_verified(walker)
+    booking = running_walk(owner, walker, dog)
+    complete(walker_client, booking)
+    owner_client.post(
+        reverse("reports:review", args=[booking.reference]),
+        {"rating": "4", "text": "Kind"},
+    )
+
+    content = client.get(reverse("walkers:profile", args=[walker.pk])).content.decode()
+
+    assert "4.0" in content
+    assert "1 review" in content
+    assert "Kind" in content
+    assert 'data-testid="reports-filed">1<' in content
+
+
+# Access to the live page and report ----------------------------------------
+
+
+@pytest.fixture
+def walk(owner, walker, dog) -> Booking:
+    return running_walk(owner, walker, dog)
+
+
+@pytest.mark.parametrize("view", ["reports:walk", "reports:feed"])
+def test_live_pages_by_role(
+    view, walk, owner, other_owner, walker, partner, staff, client
+):
+    url = reverse(view, args=[walk.reference])
+    expected = {
+        owner: 200,
+        walker.user: 200,
+        staff: 200,
+        other_owner: 404,
+        partner: 404,
+        WalkerProfileFactory().user: 404,
+    }
+    for user, status in expected.items():
+        client.force_login(user)
+        assert client.get(url).status_code == status, user.email
+    client.logout()
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("view", ["reports:start", "reports:run", "reports:report"])
+def test_walker_pages_by_role(view, walk, owner, other_owner, partner, staff, client):
+    url = reverse(view, args=[walk.reference])
+    for user, status in {
+        owner: 403,
+        other_owner: 403,
+        partner: 403,
+        staff: 403,
+        WalkerProfileFactory().user: 404,
+    }.items():
+        client.force_login(user)
+        assert client.get(url).status_code == status, user.email
+
+
+def test_feed_shows_updates_without_reload(
+    owner_client, walk, walker_client, django_capture_on_commit_callbacks
+):
+    feed = reverse("reports:feed", args=[walk.reference])
+    before = owner_client.get(feed).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        walker_client.post(
+            reverse("reports:upload", args=[walk.reference]),
+            {"file": upload(jpeg_bytes()), "caption": "Minum di taman"},
+            HTTP_ACCEPT="application/json",
+        )
+
+    after = owner_client.get(feed).content.decode()
+
+    assert "Minum di taman" not in before
+    assert "Minum di taman" in after
+    assert 'hx-trigger="every 5s"' in after
+
+
+def test_share_link_lifecycle(owner_client, walk, client, walker_client):
+    owner_client.post(reverse("reports:share", args=[walk.reference]))
+    link = ShareLink.objects.get(booking=walk)
+    url = reverse("reports:shared", args=[link.token])
+
+    assert client.get(url).status_code == 200
+    owner_client.post(reverse("reports:revoke-share", args=[walk.reference, link.pk]))
+    assert client.get(url).status_code == 404
+    feed = client.get(reverse("reports:shared-feed", args=[link.token]))
+    assert feed.status_code == 286
+
+
+def test_share_link_expires_when_walk_ends(owner_client, walk, client, walker_client):
+    link = ShareLink.objects.create(booking=walk)
+    complete(walker_client, walk)
+
+    assert client.get(reverse("reports:shared", args=[link.token])).status_code == 404
+
+
+def test_only_owner_makes_share_links(walk, walker_client, client, other_owner):
+    assert (
+        walker_client.post(reverse("reports:share", args=[walk.reference])).status_code
+        == 404
+    )
+    client.force_login(other_owner)
+    assert (
+        client.post(reverse("reports:share", args=[walk.reference])).status_code == 404
+    )
+    assert not ShareLink.objects.exists()
+
+
+def test_report_page_shows_report_to_owner(owner_client, walk, walker_client):
+    complete(walker_client, walk)
+
+    content = owner_client.get(
+        reverse("reports:walk", args=[walk.reference])
+    ).content.decode()
+
+    assert 'data-testid="report"' in content
+    assert "Milo loved the park." in content
+    assert 'data-testid="review-form"' in content
+
+
+def test_owner_page_queries_do_not_grow(
+    owner_client, walk, walker_client, django_assert_max_num_queries
+):
+    url = reverse("reports:walk", args=[walk.reference])
+    with django_assert_max_num_queries(25):
+        owner_client.get(url)
+    for _index in range(20):
+        walker_client.post(
+            reverse("reports:upload", args=[walk.reference]),
+            {"file": upload(jpeg_bytes())},
+            HTTP_ACCEPT="application/json",
+        )
+    with django_assert_max_num_queries(25):
+        owner_client.get(url)

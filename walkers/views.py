@@ -1,6 +1,7 @@
 import logging
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -15,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from bookings.models import Area, Booking, Dog, IllegalTransition
+from bookings.matching import OfferUnavailable, accept_offer, decline_offer
+from bookings.models import Area, Booking, Dog, IllegalTransition, Offer
 from bookings.services import mark_on_the_way
 from walkers.access import (
     access_notes_visible,
@@ -91,11 +93,19 @@ def dashboard(request: HttpRequest, walker: WalkerProfile) -> HttpResponse:
     documents = WalkerDocument.objects.filter(walker=walker).only(
         "kind", "uploaded_at", "walker_id"
     )
+    offers = (
+        Offer.objects.open()
+        .filter(walker=walker)
+        .select_related("booking__service", "booking__area", "booking__district")
+        .prefetch_related("booking__dogs")
+        .order_by("booking__starts_at")
+    )
     return render(
         request,
         "walkers/dashboard.html",
         {
             "walker": walker,
+            "offers": offers,
             "pipeline": walker.pipeline(),
             "documents": documents,
             "today_walks": [w for w in walks if w.local_date == today],
@@ -190,6 +200,89 @@ def on_the_way(
     else:
         messages.success(request, _("The owner can now see that you are on your way."))
     return redirect("walkers:walk", reference=booking.reference)
+
+
+class DeclineOfferForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why not?"), choices=Offer.DeclineReason.choices)
+    note = forms.CharField(
+        label=_("Anything to add (optional)"), max_length=255, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("reason") == Offer.DeclineReason.OTHER
+            and not cleaned.get("note", "").strip()
+        ):
+            self.add_error("note", _("Tell us the reason in a few words."))
+        return cleaned
+
+
+def _get_offer(walker: WalkerProfile, pk: int) -> Offer:
+    """Return one of this walker's offers; 404 for anyone else's."""
+    return get_object_or_404(
+        Offer.objects.filter(walker=walker).select_related(
+            "booking__service", "booking__area", "booking__district", "booking__owner"
+        ),
+        pk=pk,
+    )
+
+
+def _offer_page(
+    request: HttpRequest, offer: Offer, form: DeclineOfferForm, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "walkers/offer_detail.html",
+        {
+            "offer": offer,
+            "booking": offer.booking,
+            "dogs": offer.booking.dogs.all(),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+def _offer_unavailable(request: HttpRequest, offer: Offer) -> HttpResponse:
+    # 409 Conflict: the walk went to someone else or the offer closed.
+    return render(
+        request, "walkers/offer_unavailable.html", {"offer": offer}, status=409
+    )
+
+
+@walker_required
+def offer_detail(request: HttpRequest, walker: WalkerProfile, pk: int) -> HttpResponse:
+    return _offer_page(request, _get_offer(walker, pk), DeclineOfferForm())
+
+
+@walker_required
+@require_POST
+def offer_accept(request: HttpRequest, walker: WalkerProfile, pk: int) -> HttpResponse:
+    offer = _get_offer(walker, pk)
+    try:
+        booking = accept_offer(offer, walker)
+    except OfferUnavailable:
+        return _offer_unavailable(request, offer)
+    messages.success(request, _("The walk is yours. Thank you!"))
+    return redirect("walkers:walk", reference=booking.reference)
+
+
+@walker_required
+@require_POST
+def offer_decline(request: HttpRequest, walker: WalkerProfile, pk: int) -> HttpResponse:
+    offer = _get_offer(walker, pk)
+    form = DeclineOfferForm(request.POST)
+    if not form.is_valid():
+        return _offer_page(request, offer, form)
+    try:
+        decline_offer(
+            offer, walker, form.cleaned_data["reason"], form.cleaned_data["note"]
+        )
+    except OfferUnavailable:
+        return _offer_unavailable(request, offer)
+    messages.info(request, _("Declined. We will offer the walk to someone else."))
+    return redirect("walkers:dashboard")
 
 
 @walker_required

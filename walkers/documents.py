@@ -15,8 +15,8 @@ logger = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
 PDF_END = b"%%EOF"
-# The header may start anywhere in the first 1024 bytes, and readers look for
-# the end-of-file marker in the last 1024, so we check the same windows.
+# The header and the end-of-file marker are looked for in the first and the
+# last 1024 bytes, not only at the very edges of the file.
 PDF_HEADER_WINDOW = 1024
 # Large enough for the side of an ID card to stay readable.
 DOCUMENT_MAX_SIDE = 2400

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "walkers",
     "bookings",
+    "notifications",
     "reports",
 ]
 
@@ -223,6 +224,25 @@ WALK_START_MAX_DISTANCE_M = env_int("WALK_START_MAX_DISTANCE_M", 300)
 # sends the file itself.
 WALK_MEDIA_ACCEL_PREFIX = env_str("WALK_MEDIA_ACCEL_PREFIX", "")
 OPS_ALERT_EMAILS = env_list("OPS_ALERT_EMAILS", ["ops@pompygo.id"])
+
+# Notifications. WhatsApp is off until both the token and the phone number
+# id of the WhatsApp Business Cloud API are set.
+WHATSAPP_TOKEN = env_str("WHATSAPP_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = env_str("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_API_URL = env_str("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
+WHATSAPP_TIMEOUT_SECONDS = env_int("WHATSAPP_TIMEOUT_SECONDS", 10)
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6)
+NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
+# How long a queued or retrying message may wait past its time before the
+# sweeper queues it again.
+NOTIFICATION_QUEUE_GRACE_SECONDS = env_int("NOTIFICATION_QUEUE_GRACE_SECONDS", 120)
+# Longer than the send task's time limit (60 s): a message still "sending"
+# after this belongs to a worker that died.
+NOTIFICATION_SENDING_TIMEOUT_SECONDS = env_int(
+    "NOTIFICATION_SENDING_TIMEOUT_SECONDS", 300
+)
+ESCALATE_UNMATCHED_MINUTES_BEFORE = env_int("ESCALATE_UNMATCHED_MINUTES_BEFORE", 180)
+ESCALATE_NOT_STARTED_MINUTES_AFTER = env_int("ESCALATE_NOT_STARTED_MINUTES_AFTER", 15)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

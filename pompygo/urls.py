@@ -14,6 +14,7 @@ urlpatterns = [
     path("bookings/", include("bookings.urls")),
     path("dogs/", include("bookings.dog_urls")),
     path("walkers/", include("walkers.urls")),
+    path("notifications/", include("notifications.urls")),
     path("walk/", include("reports.urls")),
 ]
 

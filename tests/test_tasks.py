@@ -21,6 +21,7 @@ from django.db import transaction
 from bookings.models import Area, Booking, Service
 from bookings.services import BookingDetails, book
 from bookings.tasks import send_booking_received
+from notifications.models import Message
 from pompygo.celery import app
 from tests.factories import MENTENG, BookingFactory, walk_start
 
@@ -114,15 +115,29 @@ def book_walk(owner: Any, dog: Any) -> Booking:
     return booking
 
 
+def wait_until_sent(booking: Booking, count: int) -> list[Message]:
+    """Wait until this many messages of the booking are sent."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        messages = list(Message.objects.filter(booking=booking))
+        if len(messages) >= count and all(
+            message.state == Message.State.SENT for message in messages
+        ):
+            return messages
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out after {WAIT_SECONDS} s; messages: {messages}")
+        time.sleep(0.05)
+
+
 def test_worker_emails_booking_received(worker, owner, dog, mailoutbox):
     booking = book_walk(owner, dog)
 
-    [run] = wait_for_tasks(worker, 1)
+    messages = wait_until_sent(booking, 2)
+    assert sorted(message.channel for message in messages) == ["email", "site"]
     assert worker.failures == []
-    assert run["name"] == "bookings.tasks.send_booking_received"
-    assert run["args"] == [booking.pk]
-    assert run["state"] == "SUCCESS"
-    assert run["thread"] != threading.get_ident(), "the task ran eagerly"
+    sends = [run for run in worker.finished if run["name"].endswith("send_message")]
+    assert sends, f"no send_message task ran: {worker.finished}"
+    assert all(run["thread"] != threading.get_ident() for run in sends)
     assert len(mailoutbox) == 1
     email = mailoutbox[0]
     assert email.to == [owner.email]
@@ -138,12 +153,18 @@ def test_rolled_back_booking_queues_nothing(worker, owner, dog, mailoutbox):
         raise Abandon
 
     assert not Booking.objects.exists()
-    # The worker takes tasks in order, so once this later booking's task has
-    # run, any task that the rolled-back booking queued would have run too.
+    # The worker takes tasks in order, so once this later booking's messages
+    # are sent, any task that the rolled-back booking queued has run too.
     later = book_walk(owner, dog)
-    runs = wait_for_tasks(worker, 1)
-    assert [run["args"] for run in runs] == [[later.pk]]
+    wait_until_sent(later, 2)
+    booking_tasks = [
+        run["args"]
+        for run in worker.finished
+        if run["name"] == "bookings.tasks.send_booking_received"
+    ]
+    assert booking_tasks in ([], [[later.pk]])
     assert worker.failures == []
+    assert list(Message.objects.exclude(booking=later)) == []
     assert len(mailoutbox) == 1
     assert later.reference in mailoutbox[0].subject
 

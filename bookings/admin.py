@@ -4,23 +4,33 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from bookings.matching import batch_assign, rank_candidates
 from bookings.models import (
     Area,
     Booking,
     BookingEvent,
+    BookingMatch,
     BookingPolicy,
     BookingSeries,
     District,
     Dog,
     IllegalTransition,
+    MatchRun,
+    Offer,
     Service,
+    UnplacedBooking,
 )
 from bookings.services import WalkerUnavailable, assign_walker
 from pompygo.lib.money import format_rupiah
@@ -130,6 +140,28 @@ class BookingEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+class OfferInline(admin.TabularInline):
+    model = Offer
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "walker",
+        "state",
+        "score",
+        "sent_at",
+        "expires_at",
+        "answered_at",
+        "decline_reason",
+        "note",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Offer]:
+        return super().get_queryset(request).select_related("walker__user")
+
+
 class AssignWalkerForm(forms.Form):
     walker = forms.ModelChoiceField(
         label=_("Walker"),
@@ -171,9 +203,122 @@ class BookingAdmin(admin.ModelAdmin):
         "on_the_way_at",
         "created_at",
         "updated_at",
+        "matching",
     ]
-    inlines = [BookingEventInline]
-    actions = ["assign_walker_action"]
+    inlines = [BookingEventInline, OfferInline]
+    actions = ["assign_walker_action", "batch_assign_action"]
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # A booking being added has no offers yet.
+        return (
+            [BookingEventInline] if obj is None else [BookingEventInline, OfferInline]
+        )
+
+    def get_urls(self) -> list[Any]:
+        urls = [
+            path(
+                "<int:booking_id>/candidates/",
+                self.admin_site.admin_view(self.candidates_view),
+                name="bookings_booking_candidates",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    @admin.display(description=_("matching"))
+    def matching(self, booking: Booking) -> SafeString:
+        """The last matching run: candidates with their scores, and who was excluded."""
+        if booking.pk is None:
+            return format_html("{}", "-")
+        run = MatchRun.objects.filter(booking=booking).first()
+        link = reverse("admin:bookings_booking_candidates", args=[booking.pk])
+        return format_html(
+            '{}<p><a class="button" href="{}">{}</a></p>',
+            render_to_string("admin/bookings/_match_run.html", {"run": run}),
+            link,
+            _("See the candidates now and assign by hand"),
+        )
+
+    def candidates_view(self, request: HttpRequest, booking_id: int) -> HttpResponse:
+        """Show a fresh candidate list beside the manual assignment of one booking."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        booking = get_object_or_404(
+            Booking.objects.select_related("area", "owner", "service", "walker__user"),
+            pk=booking_id,
+        )
+        if request.method == "POST":
+            return self._assign_from_candidates(request, booking)
+        ranking = rank_candidates(booking)
+        run = ranking.save("ops")
+        return render(
+            request,
+            "admin/bookings/candidates.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Candidates for booking %(reference)s")
+                % {"reference": booking.reference},
+                "booking": booking,
+                "run": run,
+                "match": BookingMatch.objects.filter(booking=booking).first(),
+                "opts": self.model._meta,
+            },
+        )
+
+    def _assign_from_candidates(
+        self, request: HttpRequest, booking: Booking
+    ) -> HttpResponseRedirect:
+        walker_id = request.POST.get("walker", "")
+        walker = (
+            WalkerProfile.objects.filter(pk=walker_id).first()
+            if walker_id.isdigit()
+            else None
+        )
+        here = reverse("admin:bookings_booking_candidates", args=[booking.pk])
+        if walker is None:
+            self.message_user(request, _("Choose a walker."), messages.ERROR)
+            return redirect(here)
+        try:
+            assign_walker(booking, walker, request.user)
+        except (WalkerUnavailable, IllegalTransition) as error:
+            logger.info(
+                "Assignment of booking %s rejected: %s", booking.reference, error
+            )
+            self.message_user(request, f"{booking.reference}: {error}", messages.ERROR)
+            return redirect(here)
+        self.message_user(
+            request,
+            _("%(walker)s assigned to booking %(reference)s.")
+            % {"walker": walker, "reference": booking.reference},
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:bookings_unplacedbooking_changelist"))
+
+    @admin.action(description=_("Assign the selected bookings together (batch)"))
+    def batch_assign_action(
+        self, request: HttpRequest, queryset: QuerySet[Booking]
+    ) -> None:
+        open_offers = Offer.objects.open().values("booking_id")
+        bookings = list(
+            queryset.filter(
+                status=Booking.Status.REQUESTED, walker__isnull=True
+            ).exclude(pk__in=open_offers)
+        )
+        result = batch_assign(bookings)
+        self.message_user(
+            request,
+            _(
+                "Batch: %(assigned)s assigned, %(unplaced)s with no walker free, "
+                "%(lost)s taken meanwhile, %(skipped)s skipped (not waiting for "
+                "a walker, or an offer is out)."
+            )
+            % {
+                "assigned": len(result.assigned),
+                "unplaced": len(result.unplaced),
+                "lost": len(result.lost_races),
+                "skipped": queryset.count() - len(bookings),
+            },
+            messages.INFO,
+        )
 
     def save_model(
         self, request: HttpRequest, obj: Booking, form: Any, change: bool
@@ -265,4 +410,96 @@ class BookingEventAdmin(admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(UnplacedBooking)
+class OpsQueueAdmin(admin.ModelAdmin):
+    """Bookings the matching could not place, oldest alert first."""
+
+    list_display = [
+        "reference",
+        "starts_at",
+        "area",
+        "service",
+        "reason",
+        "escalated_at",
+        "refusals",
+        "candidates_link",
+    ]
+    list_filter = ["area", "match__escalation_reason"]
+    list_select_related = ["area", "service", "match"]
+    search_fields = ["reference", "owner__email", "dogs__name"]
+    ordering = ["starts_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UnplacedBooking]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                match__state=BookingMatch.State.ESCALATED,
+                status=Booking.Status.REQUESTED,
+                walker__isnull=True,
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        return redirect(reverse("admin:bookings_booking_candidates", args=[object_id]))
+
+    @admin.display(description=_("why"), ordering="match__escalation_reason")
+    def reason(self, booking: UnplacedBooking) -> str:
+        return str(booking.match.get_escalation_reason_display())
+
+    @admin.display(description=_("in the queue since"), ordering="match__escalated_at")
+    def escalated_at(self, booking: UnplacedBooking) -> Any:
+        return booking.match.escalated_at
+
+    @admin.display(description=_("declined or expired"))
+    def refusals(self, booking: UnplacedBooking) -> int:
+        return booking.match.refusals
+
+    @admin.display(description=_("assign"))
+    def candidates_link(self, booking: UnplacedBooking) -> SafeString:
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:bookings_booking_candidates", args=[booking.pk]),
+            _("Candidates"),
+        )
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ["booking", "walker", "state", "score", "sent_at", "expires_at"]
+    list_filter = ["state", "decline_reason"]
+    list_select_related = ["booking", "walker__user"]
+    search_fields = ["booking__reference", "walker__user__email"]
+    date_hierarchy = "sent_at"
+    readonly_fields = [
+        "booking",
+        "walker",
+        "state",
+        "score",
+        "sent_at",
+        "expires_at",
+        "answered_at",
+        "decline_reason",
+        "note",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

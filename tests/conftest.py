@@ -80,6 +80,16 @@ def staff_client(client: Any, staff: User) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _database(db: Any) -> None:
+    """Give every test the database, so pytest-django orders them all by it.
+
+    pytest-django runs tests that ask for the database lazily (through
+    request.getfixturevalue) after the transactional ones, which empty the
+    catalogue tables; naming the fixture here keeps them in the first group.
+    """
+
+
+@pytest.fixture(autouse=True)
 def _catalogue_after_flush(request: Any) -> None:
     """Reload the catalogue rows that transactional tests flush away.
 

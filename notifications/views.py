@@ -69,7 +69,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
         user=request.user
     )
     whatsapp_on = whatsapp_provider() is not None
-    form = PreferenceForm(request.POST or None, instance=preference)
+    # An unticked box sends no field, so a POST may be empty and still count.
+    data = request.POST if request.method == "POST" else None
+    form = PreferenceForm(data, instance=preference)
     if request.method == "POST" and form.is_valid():
         form.save()
         logger.info(

@@ -1,0 +1,199 @@
+"""Notifications sent by a real Celery worker consuming from the real Redis.
+
+The worker runs in a thread of the test process (see tests/test_tasks.py),
+so settings changed by a test reach it, and mail.outbox collects its email.
+"""
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+import pytest
+from celery import signals
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+
+from bookings.models import Booking
+from notifications.models import Channel, Event, Message
+from notifications.tasks import send_message, sweep_messages
+from pompygo.celery import app
+from tests.factories import BookingFactory
+from tests.notification_helpers import FailingEmailBackend, disconnected
+from tests.test_tasks import TaskRuns, book_walk
+
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.django_db(transaction=True),
+]
+
+WAIT_SECONDS = 20
+
+
+@contextmanager
+def running_worker(purge: bool = True) -> Iterator[TaskRuns]:
+    runs = TaskRuns()
+    signals.task_postrun.connect(runs.on_postrun, weak=False)
+    signals.task_failure.connect(runs.on_failure, weak=False)
+    app.conf.task_always_eager = False
+    app.conf.worker_hijack_root_logger = False
+    if purge:
+        app.control.purge()
+    try:
+        with start_worker(
+            app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+        ):
+            yield runs
+    finally:
+        signals.task_postrun.disconnect(runs.on_postrun)
+        signals.task_failure.disconnect(runs.on_failure)
+
+
+@pytest.fixture
+def worker() -> Iterator[TaskRuns]:
+    try:
+        with running_worker() as runs:
+            yield runs
+    finally:
+        app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def queue_only() -> Iterator[None]:
+    """Queue tasks on Redis with no worker running, as when workers are down."""
+    app.conf.task_always_eager = False
+    app.control.purge()
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = True
+
+
+def wait_until(condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out after {WAIT_SECONDS} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def runs_of(runs: TaskRuns, message: Message) -> list[dict[str, Any]]:
+    return [
+        run
+        for run in runs.finished
+        if run["name"] == "notifications.tasks.send_message"
+        and run["args"] == [message.pk]
+    ]
+
+
+def state_of(message: Message) -> str:
+    message.refresh_from_db()
+    return message.state
+
+
+def walk_started_email(owner: Any) -> Message:
+    booking = cast(Booking, BookingFactory(owner=owner))
+    return Message.objects.create(
+        event=Event.WALK_STARTED,
+        event_key=f"walk_started:{booking.pk}",
+        recipient=owner,
+        channel=Channel.EMAIL,
+        booking=booking,
+    )
+
+
+def test_worker_sends_booking_messages_once(worker, owner, dog):
+    booking = book_walk(owner, dog)
+    email = wait_until(
+        lambda: Message.objects.filter(
+            booking=booking, channel=Channel.EMAIL, state=Message.State.SENT
+        ).first(),
+        "the booking email",
+    )
+
+    # The same task, delivered again (acks_late after a lost ack).
+    send_message.delay(email.pk)
+    send_message.delay(email.pk)
+    wait_until(lambda: len(runs_of(worker, email)) >= 3, "three runs of the task")
+
+    assert worker.failures == []
+    assert len(mail.outbox) == 1
+    email.refresh_from_db()
+    assert email.attempts == 1
+    assert all(run["thread"] != threading.get_ident() for run in worker.finished)
+
+
+def test_duplicate_tasks_send_once(worker, owner):
+    message = walk_started_email(owner)
+
+    for _copy in range(3):
+        send_message.delay(message.pk)
+    wait_until(lambda: len(runs_of(worker, message)) == 3, "three runs of the task")
+
+    assert state_of(message) == Message.State.SENT
+    assert message.attempts == 1
+    assert len(mail.outbox) == 1
+
+
+def test_retryable_error_after_claim_retried_once(worker, owner, settings):
+    settings.EMAIL_BACKEND = "tests.notification_helpers.FailingEmailBackend"
+    settings.NOTIFICATION_RETRY_BASE_SECONDS = 1
+    FailingEmailBackend.errors = [disconnected()]
+    FailingEmailBackend.attempts = 0
+    message = walk_started_email(owner)
+
+    send_message.delay(message.pk)
+    wait_until(lambda: state_of(message) == Message.State.SENT, "the retried send")
+
+    assert message.attempts == 2
+    assert message.error == ""
+    assert FailingEmailBackend.attempts == 2
+    assert [run["state"] for run in runs_of(worker, message)] == ["RETRY", "SUCCESS"]
+    assert len(mail.outbox) == 1
+
+
+def test_row_left_sending_by_dead_worker_swept(worker, owner, settings):
+    settings.NOTIFICATION_SENDING_TIMEOUT_SECONDS = 1
+    message = walk_started_email(owner)
+    # A worker claimed the row and died; Redis delivers its task again to
+    # the restarted worker, which must not send a row another worker holds.
+    assert Message.claim(message.pk) is not None
+    send_message.delay(message.pk)
+    wait_until(lambda: runs_of(worker, message), "the redelivered task")
+    assert state_of(message) == Message.State.SENDING
+    assert mail.outbox == []
+
+    time.sleep(1.2)
+    sweep_messages.delay()
+    wait_until(lambda: state_of(message) == Message.State.SENT, "the swept message")
+    sweep_messages.delay()
+    wait_until(lambda: len(runs_of(worker, message)) >= 2, "the swept task")
+
+    assert message.attempts == 2
+    assert len(mail.outbox) == 1
+
+
+def test_tasks_queued_while_worker_down_sent_after_restart(queue_only, owner, dog):
+    booking = book_walk(owner, dog)
+    time.sleep(0.5)
+    assert set(
+        Message.objects.filter(booking=booking).values_list("state", flat=True)
+    ) == {Message.State.QUEUED}
+    assert mail.outbox == []
+
+    with running_worker(purge=False) as runs:
+        wait_until(
+            lambda: (
+                not Message.objects.filter(booking=booking)
+                .exclude(state=Message.State.SENT)
+                .exists()
+            ),
+            "the messages queued before the worker started",
+        )
+        assert runs.failures == []
+
+    assert len(mail.outbox) == 1

@@ -3,12 +3,12 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from notifications.forms import PreferenceForm
 from notifications.models import Notification, NotificationPreference
@@ -26,6 +26,17 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/notification_list.html", {"page": page})
+
+
+@require_GET
+def unread_count(request: HttpRequest) -> HttpResponse:
+    """Return the signed-in user's unread count as JSON, for the navbar badge."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Log in to see your notifications."}, status=401)
+    count = Notification.objects.for_user(request.user).unread().count()
+    response = JsonResponse({"unread": count})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _safe_next(request: HttpRequest, url: str) -> str | None:

@@ -141,20 +141,61 @@ def test_mark_all_read_leaves_others_alone(owner_client, owner, other_owner):
     assert Notification.objects.for_user(other_owner).unread().count() == 2
 
 
-def test_navbar_shows_unread_count(owner_client, owner):
+UNREAD_URL = reverse("notifications:unread-count")
+
+
+def test_unread_count_counts_own_unread(owner_client, owner, other_owner):
     add_notifications(owner, 3)
     add_notifications(owner, 2, read_at=timezone.now())
+    add_notifications(other_owner, 4)
 
-    html = owner_client.get(reverse("bookings:list")).content.decode()
+    response = owner_client.get(UNREAD_URL)
 
-    assert 'data-testid="unread-count">3<' in html
+    assert response.status_code == 200
+    assert response.json() == {"unread": 3}
+    assert response["Cache-Control"] == "private, no-store"
 
 
-def test_navbar_hides_zero_count(owner_client, owner):
+def test_unread_count_logged_out_is_401(client):
+    response = client.get(UNREAD_URL)
+
+    assert response.status_code == 401
+    assert response.json() == {"error": "Log in to see your notifications."}
+
+
+@pytest.mark.parametrize("role_user", ROLES, indirect=True)
+def test_unread_count_for_every_role(client, role_user):
+    add_notifications(role_user, 1)
+    client.force_login(role_user)
+
+    assert client.get(UNREAD_URL).json() == {"unread": 1}
+
+
+@pytest.mark.parametrize("count", [5, 500])
+def test_unread_count_query_count_fixed(
+    owner_client, owner, count, django_assert_num_queries
+):
+    add_notifications(owner, count)
+
+    # The session, the user and one COUNT, however many notifications.
+    with django_assert_num_queries(3):
+        response = owner_client.get(UNREAD_URL)
+
+    assert response.json() == {"unread": count}
+
+
+def test_navbar_links_list_and_loads_badge(owner_client, owner):
     html = owner_client.get(reverse("bookings:list")).content.decode()
 
     assert 'data-testid="notifications-link"' in html
-    assert 'data-testid="unread-count"' not in html
+    assert f'data-unread-count-url="{UNREAD_URL}"' in html
+    assert "notifications/unread.js" in html
+
+
+def test_navbar_hidden_for_logged_out_visitor(client):
+    html = client.get(reverse("home")).content.decode()
+
+    assert 'data-testid="notifications-link"' not in html
 
 
 @pytest.mark.parametrize("count", [5, 500])

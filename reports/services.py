@@ -347,7 +347,7 @@ def raise_emergency(
         incident_pk = incident.pk
         transaction.on_commit(
             lambda: send_emergency_alert.apply_async(
-                args=(incident_pk,), queue="urgent", priority=9
+                args=(incident_pk,), queue="urgent"
             )
         )
         signals.emergency_raised.send(

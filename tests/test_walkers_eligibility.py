@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone, translation
 
 from bookings.models import Booking, District, Dog
-from bookings.services import assign_walker
+from bookings.services import WalkerUnavailable, assign_walker
 from tests.factories import BookingFactory, DogFactory, WalkerProfileFactory
 from walkers.demo import make_available, make_verified
 from walkers.eligibility import distance_km, eligibility_problems_for
@@ -240,6 +240,27 @@ def test_same_booking_is_not_a_clash(ready, staff):
     booking = BookingFactory()
     assign_walker(booking, ready, staff)
     assert problems(ready, booking) == []
+
+
+def test_assign_walker_rejects_unverified(walker, staff):
+    walker.stages.all().delete()
+    make_available(walker)
+    booking = BookingFactory()
+    with pytest.raises(WalkerUnavailable, match="Not verified"):
+        assign_walker(booking, walker, staff)
+    booking.refresh_from_db()
+    assert booking.walker is None
+    assert booking.status == Booking.Status.REQUESTED
+
+
+def test_assignable_means_verified_and_active(ready, staff):
+    applicant = WalkerProfileFactory()
+    applicant.stages.all().delete()
+    suspended = make_verified(WalkerProfileFactory(is_active=False), staff)
+    assignable = set(WalkerProfile.objects.assignable())
+    assert ready in assignable
+    assert applicant not in assignable
+    assert suspended not in assignable
 
 
 def test_assign_walker_accepts_ready_walker(ready, staff):

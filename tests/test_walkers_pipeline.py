@@ -372,3 +372,18 @@ def test_admin_list_links_to_eligibility(staff_client):
     assert (
         reverse("admin:walkers_walkerprofile_eligibility").encode() in response.content
     )
+
+
+def test_admin_assign_offers_only_assignable_walkers(staff_client, ready_walker):
+    applicant = WalkerProfileFactory(user__first_name="Putri", user__last_name="W")
+    applicant.stages.all().delete()
+    booking = BookingFactory()
+    response = staff_client.post(
+        reverse("admin:bookings_booking_changelist"),
+        {"action": "assign_walker_action", "_selected_action": [booking.pk]},
+    )
+    choices = [
+        value for value, _label in response.context["form"].fields["walker"].choices
+    ]
+    assert ready_walker.pk in [getattr(value, "value", value) for value in choices]
+    assert applicant.pk not in [getattr(value, "value", value) for value in choices]

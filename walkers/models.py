@@ -100,10 +100,8 @@ class WalkerQuerySet(models.QuerySet["WalkerProfile"]):
         return self.verified().filter(is_active=True)
 
     def assignable(self) -> "WalkerQuerySet":
-        """Walkers that ops may put on a booking."""
-        # TODO: return verified_active() once the test factory builds
-        # verified walkers; the booking tests assign unverified ones today.
-        return self.filter(is_active=True)
+        """Walkers that ops may put on a booking: verified and active."""
+        return self.verified_active()
 
     def with_passed_stage_count(self) -> "WalkerQuerySet":
         passed = (
@@ -267,12 +265,9 @@ class WalkerProfile(models.Model):
 
     def eligibility_problems(self, booking: Any) -> list[str]:
         """Return why this walker may not take the booking; empty when they may."""
-        # TODO: switch to walkers.eligibility once the test factory builds
-        # verified walkers; until then only the active flag is checked here.
-        problems = []
-        if not self.is_active:
-            problems.append(str(_("The walker is not active.")))
-        return problems
+        from walkers.eligibility import eligibility_problems_for
+
+        return eligibility_problems_for(booking, [self])[self.pk]
 
 
 class Pipeline:

@@ -48,10 +48,6 @@ NOT_A_MEDIA_FILE = _(
 )
 
 
-class WalkStateError(Exception):
-    """The booking is not in the state this step of the walk needs."""
-
-
 def media_path(token: str, variant: str, extension: str) -> str:
     return f"walks/{token}/{variant}.{extension}"
 

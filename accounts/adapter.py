@@ -4,8 +4,11 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import filter_users_by_email
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.shortcuts import resolve_url
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
 
 EMAIL_TAKEN = _(
     "An account with this email already exists. Log in, or reset your "
@@ -26,6 +29,15 @@ class AccountAdapter(DefaultAccountAdapter):
         if filter_users_by_email(email):
             raise ValidationError(EMAIL_TAKEN, code="email_taken")
         return email
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Send each role to its own start page after logging in."""
+        user = request.user
+        if user.is_staff:
+            return resolve_url("admin:index")
+        if getattr(user, "role", None) == User.Role.WALKER:
+            return resolve_url("walkers:dashboard")
+        return super().get_login_redirect_url(request)
 
     def save_user(
         self, request: HttpRequest, user: Any, form: Any, commit: bool = True

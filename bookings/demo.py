@@ -128,19 +128,30 @@ def load_staff() -> User:
     )
 
 
+def _event_time(booking: Booking, status: str) -> dt.datetime:
+    """Return a plausible time for a demo status change of this booking."""
+    if status == Booking.Status.IN_PROGRESS:
+        return booking.starts_at + dt.timedelta(minutes=3)
+    if status == Booking.Status.COMPLETED:
+        return booking.ends_at
+    if status == Booking.Status.NO_SHOW:
+        return booking.starts_at + dt.timedelta(minutes=20)
+    if status == Booking.Status.REQUESTED:
+        return booking.created_at
+    return booking.created_at + dt.timedelta(hours=2)
+
+
 def _history(booking: Booking, statuses: list[str], actor: User | None) -> None:
     previous = ""
-    at = booking.created_at
     for status in statuses:
         BookingEvent.objects.create(
             booking=booking,
             from_status=previous,
             to_status=status,
-            actor=actor,
-            created_at=at,
+            actor=booking.owner if status == Booking.Status.REQUESTED else actor,
+            created_at=_event_time(booking, status),
         )
         previous = status
-        at = min(at + dt.timedelta(hours=2), booking.ends_at)
 
 
 PATHS: dict[str, list[str]] = {
@@ -181,15 +192,29 @@ def load_owners_and_bookings(walkers: list[Any], staff: User) -> list[User]:
         owners.append(owner)
 
     today = timezone.localdate()
-    for number, (owner_index, days, hour, code, status) in enumerate(BOOKINGS):
-        token = uuid.uuid5(DEMO_NAMESPACE, f"booking-{number}")
+    plans = [
+        (
+            f"booking-{number}",
+            owner_index,
+            combine_local(today + dt.timedelta(days=days), dt.time(hour, 0)),
+            code,
+            status,
+        )
+        for number, (owner_index, days, hour, code, status) in enumerate(BOOKINGS)
+    ]
+    # A confirmed walk that starts soon, so its walker can start it right away.
+    soon = _soon_start()
+    plans.append(
+        (f"booking-soon-{soon:%Y%m%d}", 0, soon, "walk-30", Booking.Status.CONFIRMED)
+    )
+    for key, owner_index, starts_at, code, status in plans:
+        token = uuid.uuid5(DEMO_NAMESPACE, key)
         if Booking.objects.filter(request_token=token).exists():
             continue
         spec, owner = OWNERS[owner_index], owners[owner_index]
         district = District.objects.select_related("area").get(name=spec["district"])
         service = Service.objects.get(code=code)
         dogs = list(Dog.objects.owned_by(owner))
-        starts_at = combine_local(today + dt.timedelta(days=days), dt.time(hour, 0))
         needs_walker = status not in (
             Booking.Status.REQUESTED,
             Booking.Status.CANCELLED,
@@ -224,6 +249,21 @@ def load_owners_and_bookings(walkers: list[Any], staff: User) -> list[User]:
         booking.refresh_from_db()
         _history(booking, PATHS[status], staff)
     return owners
+
+
+def _soon_start() -> dt.datetime:
+    """Return the quarter hour about 45 minutes from now, or 07:00 tomorrow.
+
+    Walkers may start a walk shortly before its time, so a demo walk at
+    this time can be run at once; after 19:00 WIB it waits for the morning.
+    """
+    now = timezone.localtime()
+    start = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=45)
+    start += dt.timedelta(minutes=-start.minute % 15)
+    if start.hour < 6 or start.hour >= 19:
+        day = now.date() + dt.timedelta(days=1 if start.hour >= 19 else 0)
+        start = combine_local(day, dt.time(7, 0))
+    return start
 
 
 def _walker_for(walkers: list[Any], area: Area, starts_at: dt.datetime) -> Any:

@@ -90,12 +90,14 @@ def slot_problem(
         return SlotProblem("after_closing", {"closing": f"{policy.closing_time:%H:%M}"})
     earliest = now + dt.timedelta(minutes=policy.lead_time_minutes)
     if starts_at < earliest:
-        earliest_local = timezone.localtime(earliest)
+        # Round up to the quarter hour, so the suggested time is bookable.
+        earliest_local = timezone.localtime(earliest).replace(second=0, microsecond=0)
+        earliest_local += dt.timedelta(minutes=-earliest_local.minute % 15)
         return SlotProblem(
             "lead_time",
             {
                 "minutes": str(policy.lead_time_minutes),
-                "earliest": f"{earliest_local:%d-%m-%Y %H:%M}",
+                "earliest": f"{earliest_local:%H:%M, %d-%m-%Y}",
             },
         )
     clashing = Booking.objects.exclude(

@@ -99,8 +99,27 @@
     });
   }
 
-  form.addEventListener("change", updatePrice);
-  form.addEventListener("input", updatePrice);
+  // Times are WIB (UTC+7, no daylight saving) whatever the phone's zone is.
+  function updateCancelWarning() {
+    const warning = document.getElementById("late-cancel-warning");
+    const day = form.querySelector("[name=date]").value;
+    const time = form.querySelector("[name=start_time]").value;
+    if (!day || !time) {
+      warning.hidden = true;
+      return;
+    }
+    const start = Date.parse(day + "T" + time + ":00+07:00");
+    const hours = (start - Date.now()) / 3600000;
+    warning.hidden = !(hours > 0 && hours < Number(warning.dataset.freeHours));
+  }
+
+  function update() {
+    updatePrice();
+    updateCancelWarning();
+  }
+
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
   form.addEventListener("submit", function (event) {
     const button = document.getElementById("submit-booking");
     if (form.dataset.submitted) {
@@ -117,6 +136,6 @@
     document.getElementById("submit-booking").disabled = false;
   });
 
-  updatePrice();
+  update();
   startMap();
 })();

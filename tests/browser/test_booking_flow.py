@@ -61,6 +61,16 @@ def add_dog_with_photo(page: Page) -> Dog:
     return Dog.objects.get(name="Milo")
 
 
+def test_late_cancel_warning_for_soon_walk(desktop_page, log_in, owner, dog):
+    log_in(desktop_page, owner)
+    desktop_page.goto("/bookings/new/")
+    soon = timezone.localtime() + dt.timedelta(hours=3)
+    desktop_page.locator("[name=date]").fill(soon.date().isoformat())
+    desktop_page.locator("[name=start_time]").fill(soon.strftime("%H:00"))
+
+    expect(desktop_page.locator("#late-cancel-warning")).to_be_visible()
+
+
 def book_walk(page: Page, day: dt.date) -> Booking:
     page.goto("/bookings/new/")
     page.locator("[name=dogs]").first.check()
@@ -68,6 +78,8 @@ def book_walk(page: Page, day: dt.date) -> Booking:
     expect(page.get_by_test_id("price")).to_have_text("Rp120.000")
     page.locator("[name=date]").fill(day.isoformat())
     page.locator("[name=start_time]").fill("08:00")
+    # Two days ahead is well before the free-cancellation cut-off.
+    expect(page.locator("#late-cancel-warning")).to_be_hidden()
     page.locator("[name=address]").fill("Jl. Teuku Umar No. 12, Menteng")
     page.locator("[name=district]").select_option(label="Menteng, Jakarta")
     expect(page.locator("[name=latitude]")).to_have_value("-6.196000")

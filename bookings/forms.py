@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bookings.models import Area, BookingPolicy, District, Dog, Service
+from bookings.models import WEEKDAY_NAMES, Area, BookingPolicy, District, Dog, Service
 from bookings.services import (
     BookingDetails,
     area_for,
@@ -19,15 +19,8 @@ from bookings.services import (
 from pompygo.lib.money import format_rupiah
 from pompygo.lib.timezones import combine_local
 
-WEEKDAYS = [
-    (1, _("Mon")),
-    (2, _("Tue")),
-    (3, _("Wed")),
-    (4, _("Thu")),
-    (5, _("Fri")),
-    (6, _("Sat")),
-    (7, _("Sun")),
-]
+# Slot problems that are about the day rather than the time of day.
+DATE_PROBLEMS = {"past", "dog_busy", "too_far_ahead"}
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -110,7 +103,7 @@ class BookingForm(forms.Form):
     )
     repeat_weekdays = forms.TypedMultipleChoiceField(
         label=_("Repeat every"),
-        choices=WEEKDAYS,
+        choices=WEEKDAY_NAMES,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -171,7 +164,7 @@ class BookingForm(forms.Form):
                 self.policy,
             )
             if problem:
-                field = "date" if problem.code in {"past", "dog_busy"} else "start_time"
+                field = "date" if problem.code in DATE_PROBLEMS else "start_time"
                 self.add_error(field, problem.message())
         return data
 

@@ -167,6 +167,11 @@ class BookingPolicy(models.Model):
     max_recurring_weeks = models.PositiveSmallIntegerField(
         _("maximum weeks of a recurring booking"), default=8
     )
+    max_advance_days = models.PositiveSmallIntegerField(
+        _("bookable up to (days ahead)"),
+        default=90,
+        validators=[MinValueValidator(1)],
+    )
 
     class Meta:
         verbose_name = _("booking policy")
@@ -448,6 +453,7 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")),
                 name="bookings_booking_ends_after_start",
+                violation_error_message=_("The end must be after the start."),
             ),
             # Half-open ranges [start, end): a walk from 10:00 to 11:00 and
             # one from 11:00 to 12:00 touch but do not overlap.
@@ -559,7 +565,19 @@ class BookingEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.booking_id}: {self.from_status or '-'} -> {self.to_status}"
+        before = self.get_from_status_display() or "new"
+        return f"{before} -> {self.get_to_status_display()}"
+
+
+WEEKDAY_NAMES = [
+    (1, _("Mon")),
+    (2, _("Tue")),
+    (3, _("Wed")),
+    (4, _("Thu")),
+    (5, _("Fri")),
+    (6, _("Sat")),
+    (7, _("Sun")),
+]
 
 
 class BookingSeries(models.Model):
@@ -593,7 +611,9 @@ class BookingSeries(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.owner} {self.weekdays} {self.start_time:%H:%M}"
+        names = dict(WEEKDAY_NAMES)
+        days = ", ".join(str(names[day]) for day in self.weekday_numbers)
+        return f"{days} {self.start_time:%H:%M} ({self.owner})"
 
     @property
     def weekday_numbers(self) -> list[int]:

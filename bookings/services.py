@@ -63,6 +63,9 @@ SLOT_MESSAGES = {
     "before_opening": _("Walks start at %(opening)s (WIB) at the earliest."),
     "after_closing": _("This walk would end after %(closing)s (WIB), when we close."),
     "dog_busy": _("%(dog)s already has a booking at this time."),
+    "too_far_ahead": _(
+        "Bookings open %(days)s days ahead: choose a date up to %(latest)s."
+    ),
 }
 
 
@@ -88,6 +91,14 @@ def slot_problem(
     closing = combine_local(local_start.date(), policy.closing_time)
     if local_end > closing:
         return SlotProblem("after_closing", {"closing": f"{policy.closing_time:%H:%M}"})
+    latest_day = timezone.localtime(now).date() + dt.timedelta(
+        days=policy.max_advance_days
+    )
+    if local_start.date() > latest_day:
+        return SlotProblem(
+            "too_far_ahead",
+            {"days": str(policy.max_advance_days), "latest": f"{latest_day:%d-%m-%Y}"},
+        )
     earliest = now + dt.timedelta(minutes=policy.lead_time_minutes)
     if starts_at < earliest:
         # Round up to the quarter hour, so the suggested time is bookable.

@@ -153,3 +153,31 @@ def test_admin_created_booking_has_history(staff_client, staff, owner, dog):
     assert response.status_code == 302, response.context["adminform"].form.errors
     booking = Booking.objects.get()
     assert booking.events.get().actor == staff
+
+
+def test_admin_end_before_start_gets_plain_message(staff_client, owner, dog):
+    from bookings.models import Area, Service
+
+    response = staff_client.post(
+        reverse("admin:bookings_booking_add"),
+        {
+            "owner": owner.pk,
+            "dogs": [dog.pk],
+            "service": Service.objects.get(code="walk-30").pk,
+            "area": Area.objects.get(slug="jakarta").pk,
+            "starts_at_0": "2026-12-20",
+            "starts_at_1": "09:00:00",
+            "ends_at_0": "2026-12-20",
+            "ends_at_1": "08:00:00",
+            "address": "Jl. Kemang Raya 1",
+            "latitude": "-6.261000",
+            "longitude": "106.813000",
+            "price": "75000",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "The end must be after the start." in response.content.decode()
+    assert Booking.objects.count() == 0

@@ -188,6 +188,7 @@ class ApplicationForm(DogSizesMixin, forms.ModelForm):
         label=_("Mobile number (WhatsApp)"),
         max_length=20,
         help_text=_("For example 0812-3456-7890."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     home_district = _district_field()
     areas = _areas_field()

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered. ``retryable`` says if a retry may help."""
+    """A failed delivery. ``retryable`` is True if a retry may succeed."""
 
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
@@ -73,7 +73,7 @@ class CloudWhatsApp:
         except (ValueError, KeyError, IndexError, TypeError):
             # The API accepted the message (2xx), so sending it again would
             # duplicate it: record it as sent without an id.
-            logger.warning("WhatsApp API answered 2xx without a message id")
+            logger.warning("WhatsApp API returned 2xx without a message id")
             return ""
 
 
@@ -97,7 +97,7 @@ def whatsapp_provider() -> WhatsAppProvider | None:
     """Return the configured WhatsApp provider, or None when the channel is off.
 
     The first call without credentials logs that the channel is off. Later
-    calls in the same process stay quiet, so the log says it once.
+    calls in the same process stay quiet, so the log records it once.
     """
     global _off_reported
     if not (settings.WHATSAPP_TOKEN and settings.WHATSAPP_PHONE_NUMBER_ID):

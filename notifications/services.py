@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -176,8 +177,8 @@ def template_context(message: Message, url: str) -> dict[str, Any]:
 def render(message: Message) -> Rendered:
     """Render the message's templates in its recipient's language.
 
-    The site list and WhatsApp use the subject and the plain text; an email
-    wraps the text in the greeting and footer, and has an HTML part too.
+    The site list and WhatsApp use the subject and the plain text. An email
+    wraps the text in the greeting and footer, and adds an HTML part.
     """
     with translation.override(message.recipient.language):
         url = message_url(message)
@@ -264,7 +265,7 @@ def retry_delay(attempts: int) -> int:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What deliver() did: ``retry_in`` is set when a retry is due."""
+    """The result of deliver(): the new state, and the seconds to a due retry."""
 
     state: str
     retry_in: int | None = None
@@ -286,6 +287,11 @@ def deliver(pk: int) -> Outcome | None:
         provider_id = SENDERS[Channel(message.channel)](message, rendered)
     except DeliveryError as error:
         return _record_error(message, error)
+    except SoftTimeLimitExceeded:
+        # A provider that hangs past the task's soft time limit may answer
+        # on a later attempt.
+        timeout = DeliveryError("Sending timed out", retryable=True)
+        return _record_error(message, timeout)
     except Exception as error:
         message.mark_failed(f"{type(error).__name__}: {error}"[:2000])
         logger.exception("Message %s failed unexpectedly", pk)

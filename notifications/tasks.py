@@ -27,12 +27,16 @@ SWEEP_BATCH = 500
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=50, time_limit=60)
 def send_message(self: Task, message_id: int) -> str | None:
-    """Send one logged message, at most once, retrying with a growing delay."""
+    """Send one logged message, retrying with a growing delay.
+
+    The claim in Message.claim() keeps a second run of this task from
+    sending the message again.
+    """
     outcome = deliver(message_id)
     if outcome is None:
         return None
     if outcome.retry_in is not None and not self.request.is_eager:
-        # The row says "retrying" with its next_attempt_at. If this retry is
+        # The row is now "retrying", with its next_attempt_at. If this retry is
         # lost, the sweeper queues the row again.
         raise self.retry(countdown=outcome.retry_in, max_retries=None)
     return outcome.state
@@ -59,7 +63,7 @@ def sweep_messages() -> int:
     if abandoned:
         timeout = settings.NOTIFICATION_SENDING_TIMEOUT_SECONDS
         # NOTE: a worker that died after the provider accepted the message
-        # but before the row said "sent" leaves no way to tell, so such a
+        # but before it marked the row "sent" leaves no way to tell, so such a
         # message goes out a second time. The window is one network reply.
         Message.objects.stuck(now).filter(
             pk__in=abandoned, state=Message.State.SENDING

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +26,7 @@ from notifications.models import (
     Notification,
     NotificationPreference,
 )
-from notifications.services import notify, retry_delay
+from notifications.services import notify, ops_users, render, retry_delay
 from notifications.tasks import (
     escalate_to_ops,
     send_due_reminders,
@@ -76,6 +77,12 @@ def book_walk(owner: User, dog: Any, days: int = 2) -> Booking:
 def confirmed_booking(owner: User, walker: Any, dog: Any, **fields: Any) -> Booking:
     fields.setdefault("status", Booking.Status.CONFIRMED)
     return BookingFactory(owner=owner, dogs=[dog], walker=walker, **fields)
+
+
+def speak_english(*users: User) -> None:
+    for user in users:
+        user.language = "en"
+        user.save()
 
 
 def messages_of(event: str) -> list[tuple[str, str, str]]:
@@ -215,6 +222,7 @@ def test_walker_assignment_tells_owner_and_walker(owner, walker, dog):
 
 
 def test_cancellation_tells_owner_and_walker(owner, walker, dog, english):
+    speak_english(owner, walker.user)
     booking = confirmed_booking(owner, walker, dog)
 
     cancel(booking, owner)
@@ -266,12 +274,11 @@ def test_emergency_reaches_owner_and_ops_on_site(owner, walker, dog, staff):
     with transaction.atomic():
         receivers.on_emergency_raised(sender=None, booking=booking, incident=incident)
 
-    assert messages_of(Event.EMERGENCY) == sorted(
-        [
-            (owner.email, Channel.SITE, Message.State.SENT),
-            (staff.email, Channel.SITE, Message.State.SENT),
-        ]
-    )
+    expected = [(owner.email, Channel.SITE, Message.State.SENT)] + [
+        (user.email, Channel.SITE, Message.State.SENT) for user in ops_users()
+    ]
+    assert staff in ops_users()
+    assert messages_of(Event.EMERGENCY) == sorted(expected)
     # The walk app emails the emergency itself.
     assert mail.outbox == []
     ops_note = Notification.objects.get(recipient=staff)
@@ -279,6 +286,7 @@ def test_emergency_reaches_owner_and_ops_on_site(owner, walker, dog, staff):
 
 
 def test_offer_sent_goes_to_walker(owner, walker, dog, english):
+    speak_english(walker.user)
     booking = BookingFactory(owner=owner, dogs=[dog])
     expires_at = timezone.now() + dt.timedelta(minutes=10)
     offer = SimpleNamespace(pk=3, booking=booking, walker=walker, expires_at=expires_at)
@@ -328,6 +336,16 @@ def test_retryable_error_retries_then_sends(owner, dog, failing_email, settings)
     assert email_message.attempts == 2
     assert email_message.error == ""
     assert len(mail.outbox) == 1
+
+
+def test_soft_time_limit_retried(owner, dog, failing_email):
+    failing_email.errors = [SoftTimeLimitExceeded()]
+
+    booking = book_walk(owner, dog)
+
+    email_message = Message.objects.get(booking=booking, channel=Channel.EMAIL)
+    assert email_message.state == Message.State.RETRYING
+    assert email_message.error == "Sending timed out"
 
 
 def test_permanent_error_fails_without_retry(owner, dog, failing_email):
@@ -532,7 +550,8 @@ def test_walk_not_started_escalates_to_ops_and_walker(owner, walker, dog, staff)
         assert escalate_to_ops.delay().get() == 0
 
     recipients = {email for email, _c, _s in messages_of(Event.WALK_NOT_STARTED)}
-    assert recipients == {staff.email, walker.user.email}
+    assert staff in ops_users()
+    assert recipients == {user.email for user in ops_users()} | {walker.user.email}
     ops_note = Notification.objects.get(recipient=staff)
     assert "20" in ops_note.body
 
@@ -562,6 +581,7 @@ def test_unmatched_booking_escalates_once(owner, dog, staff, settings):
                 sender=None, booking=booking, reason="starts_soon"
             )
 
+    assert ops_users() == [staff]
     assert messages_of(Event.UNMATCHED_BOOKING) == [
         (staff.email, Channel.EMAIL, Message.State.SENT),
         (staff.email, Channel.SITE, Message.State.SENT),
@@ -577,3 +597,31 @@ def test_inactive_staff_get_no_escalation(owner, dog):
         escalate_to_ops.delay()
 
     assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("event", Event.values)
+def test_every_event_renders_on_every_channel(owner, walker, dog, event, language):
+    owner.language = language
+    owner.save()
+    booking = confirmed_booking(owner, walker, dog)
+    context = {"expires_at": timezone.now().isoformat(), "minutes_late": 20}
+
+    for recipient in (owner, walker.user):
+        for channel in Channel.values:
+            message = Message(
+                event=event,
+                event_key=f"{event}:test",
+                recipient=recipient,
+                channel=channel,
+                booking=booking,
+                context=context,
+            )
+            rendered = render(message)
+
+            assert rendered.subject, (recipient, channel)
+            assert rendered.text, (recipient, channel)
+            assert "{%" not in rendered.text
+            assert "&#x27;" not in rendered.text, "plain text must not be escaped"
+            if channel == Channel.EMAIL:
+                assert booking.reference in rendered.html or rendered.html

@@ -15,12 +15,14 @@ from celery import signals
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 
-from bookings.models import Booking
+from bookings.matching import accept_offer
+from bookings.models import Booking, Offer
 from notifications.models import Channel, Event, Message
 from notifications.tasks import send_message, sweep_messages
 from pompygo.celery import app
 from tests.factories import BookingFactory
 from tests.notification_helpers import FailingEmailBackend, disconnected
+from tests.test_matching_worker import ready
 from tests.test_tasks import TaskRuns, book_walk
 
 pytestmark = [
@@ -197,3 +199,46 @@ def test_tasks_queued_while_worker_down_sent_after_restart(queue_only, owner, do
         assert runs.failures == []
 
     assert len(mail.outbox) == 1
+
+
+def sent_to(booking: Booking, event: str) -> set[tuple[str, str]]:
+    return set(
+        Message.objects.filter(
+            booking=booking, event=event, state=Message.State.SENT
+        ).values_list("recipient__email", "channel")
+    )
+
+
+def test_booking_matched_offered_accepted_notified(worker, owner, dog):
+    agus = ready("Agus")
+    booking = book_walk(owner, dog)
+    offer = wait_until(
+        lambda: Offer.objects.filter(booking=booking).first(), "the walk offer"
+    )
+    wait_until(lambda: sent_to(booking, Event.OFFER_SENT), "the offer message")
+
+    accept_offer(offer, agus)
+    wait_until(
+        lambda: len(sent_to(booking, Event.WALKER_ASSIGNED)) == 4,
+        "the assignment messages",
+    )
+
+    walker_email = agus.user.email
+    assert sent_to(booking, Event.BOOKING_RECEIVED) == {
+        (owner.email, Channel.EMAIL),
+        (owner.email, Channel.SITE),
+    }
+    assert sent_to(booking, Event.OFFER_SENT) == {
+        (walker_email, Channel.EMAIL),
+        (walker_email, Channel.SITE),
+    }
+    assert sent_to(booking, Event.WALKER_ASSIGNED) == {
+        (owner.email, Channel.EMAIL),
+        (owner.email, Channel.SITE),
+        (walker_email, Channel.EMAIL),
+        (walker_email, Channel.SITE),
+    }
+    assert not Message.objects.exclude(state=Message.State.SENT).exists()
+    assert sorted(email.to[0] for email in mail.outbox) == sorted(
+        [owner.email, owner.email, walker_email, walker_email]
+    )

@@ -599,6 +599,8 @@ def test_inactive_staff_get_no_escalation(owner, dog):
     assert not Message.objects.exists()
 
 
+# Rendering needs no commit, so these run in a rolled-back transaction.
+@pytest.mark.django_db
 @pytest.mark.parametrize("language", ["en", "id"])
 @pytest.mark.parametrize("event", Event.values)
 def test_every_event_renders_on_every_channel(owner, walker, dog, event, language):
@@ -625,3 +627,17 @@ def test_every_event_renders_on_every_channel(owner, walker, dog, event, languag
             assert "&#x27;" not in rendered.text, "plain text must not be escaped"
             if channel == Channel.EMAIL:
                 assert booking.reference in rendered.html or rendered.html
+
+
+def test_unmatched_message_gives_matching_reason(owner, dog, staff, english):
+    speak_english(staff)
+    booking = BookingFactory(owner=owner, dogs=[dog])
+
+    with transaction.atomic():
+        receivers.on_booking_escalated(
+            sender=None, booking=booking, reason="no_candidates"
+        )
+
+    note = Notification.objects.get(recipient=staff)
+    assert note.title == f"Booking {booking.reference} has no walker"
+    assert "Reason: No walker can take it" in note.body

@@ -3,11 +3,13 @@
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from notifications.models import Channel, Event, Message, Notification
 from reports import services as walk_services
 from reports import signals as walk_signals
 from reports.models import WalkMedia
+from tests.test_walk_flow import REPORT, post_report
 from tests.test_walk_support import jpeg_bytes, running_walk, upload
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +90,20 @@ def test_emergency_tells_owner_and_ops_on_site(
     assert channels_of(Event.EMERGENCY, staff) == {Channel.SITE}
     ops_note = Notification.objects.get(recipient=staff, event=Event.EMERGENCY)
     assert ops_note.title == f"Emergency on walk {booking.reference}"
+
+
+def test_filed_report_tells_owner(
+    owner, walker, dog, mailoutbox, django_capture_on_commit_callbacks
+):
+    booking = running_walk(owner, walker, dog)
+    client = Client()
+    client.force_login(walker.user)
+    data = {**REPORT, "dropoff_photo": upload(jpeg_bytes())}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_report(client, booking, data, "file")
+
+    assert response.status_code == 302
+    assert channels_of(Event.REPORT_READY, owner) == {Channel.EMAIL, Channel.SITE}
+    [email] = [email for email in mailoutbox if email.to == [owner.email]]
+    assert email.subject == f"The report of walk {booking.reference} is ready"

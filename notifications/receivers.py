@@ -6,16 +6,18 @@ nothing. The event key names the occurrence: an event sent twice for the
 same occurrence records its messages once.
 """
 
+import datetime as dt
 import importlib
 import logging
 from typing import Any
 
 from django.apps import apps
 from django.dispatch import Signal
+from django.utils import timezone
 
 from bookings import signals as booking_signals
 from bookings.models import Booking
-from notifications.models import Event
+from notifications.models import Event, Message
 from notifications.services import notify, ops_users
 
 logger = logging.getLogger(__name__)
@@ -76,9 +78,27 @@ def on_walk_started(sender: Any, booking: Booking, **kwargs: Any) -> None:
     )
 
 
+# A walker may post a photo every few minutes; the owner follows them all
+# on the live page, so messages about them are spaced at least this far.
+WALK_UPDATE_SPACING = dt.timedelta(minutes=10)
+
+
 def on_walk_update_posted(
     sender: Any, booking: Booking, media: Any, **kwargs: Any
 ) -> None:
+    recent = Message.objects.filter(
+        booking=booking,
+        event=Event.WALK_UPDATE,
+        created_at__gt=timezone.now() - WALK_UPDATE_SPACING,
+    )
+    if recent.exists():
+        logger.info(
+            "Walk update %s on booking %s: owner was told less than %s ago",
+            media.pk,
+            booking.pk,
+            WALK_UPDATE_SPACING,
+        )
+        return
     notify(
         Event.WALK_UPDATE,
         f"{Event.WALK_UPDATE}:{booking.pk}:{media.pk}",

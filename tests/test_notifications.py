@@ -641,3 +641,24 @@ def test_unmatched_message_gives_matching_reason(owner, dog, staff, english):
     note = Notification.objects.get(recipient=staff)
     assert note.title == f"Booking {booking.reference} has no walker"
     assert "Reason: No walker can take it" in note.body
+
+
+def test_photo_updates_spaced_ten_minutes(owner, walker, dog):
+    booking = confirmed_booking(owner, walker, dog)
+    start = timezone.now()
+
+    for minutes, media_pk in ((0, 1), (5, 2), (11, 3)):
+        with (
+            time_machine.travel(start + dt.timedelta(minutes=minutes)),
+            transaction.atomic(),
+        ):
+            receivers.on_walk_update_posted(
+                sender=None, booking=booking, media=SimpleNamespace(pk=media_pk)
+            )
+
+    keys = sorted(
+        Message.objects.filter(event=Event.WALK_UPDATE).values_list(
+            "event_key", flat=True
+        )
+    )
+    assert keys == [f"walk_update:{booking.pk}:1", f"walk_update:{booking.pk}:3"]

@@ -1,7 +1,7 @@
 """Email backends that fail on purpose, and a fake WhatsApp Cloud API server.
 
 The fake server listens on 127.0.0.1 only, on a port the operating system
-picks, and answers each request with the next scripted reply.
+picks, and returns the next scripted reply to each request.
 """
 
 import json

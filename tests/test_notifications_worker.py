@@ -72,14 +72,14 @@ def queue_only() -> Iterator[None]:
         app.conf.task_always_eager = True
 
 
-def wait_until(condition: Callable[[], Any], what: str) -> Any:
+def wait_until(condition: Callable[[], Any], description: str) -> Any:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"Timed out after {WAIT_SECONDS} s waiting for {what}")
+            pytest.fail(f"Timed out after {WAIT_SECONDS} s waiting for {description}")
         time.sleep(0.05)
 
 

@@ -248,7 +248,7 @@ class BookingAdmin(admin.ModelAdmin):
         )
         if request.method == "POST":
             return self._assign_from_candidates(request, booking)
-        ranking = rank_candidates(booking)
+        ranking = rank_candidates(booking, explain=True)
         run = ranking.save("ops")
         return render(
             request,

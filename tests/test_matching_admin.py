@@ -55,8 +55,9 @@ def test_booking_page_shows_last_run(staff_client):
         reverse("admin:bookings_booking_change", args=[booking.pk])
     ).content.decode()
     assert "Agus Test" in page
-    assert "Suspended: the walker is not active." in page
     assert "2 walkers considered" in page
+    assert "lists every excluded walker with the reasons" in page
+    assert candidates_url(booking) in page
 
 
 def test_candidates_page_lists_scores_and_reasons(staff_client):

@@ -233,18 +233,20 @@ def test_offer_out_escalates_when_walk_draws_close(
 ):
     booking = booked()
     open_offer(booking)
-    soon = booking.starts_at - dt.timedelta(
-        minutes=settings.MATCHING_ESCALATE_BEFORE_MINUTES
-    )
-    with (
-        time_machine.travel(soon, tick=False),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    # The walk is now within the escalation lead time, its offer still out.
+    settings.MATCHING_ESCALATE_BEFORE_MINUTES = 4 * 24 * 60
+    with django_capture_on_commit_callbacks(execute=True):
         assert sweep() == 1
     assert sent["booking_escalated"][0]["reason"] == "starts_soon"
     # The walker may still accept, which takes the booking out of the queue.
     accept_offer(open_offer(booking), agus)
     assert BookingMatch.objects.get(booking=booking).state == "assigned"
+
+
+def test_offer_expires_before_walk_goes_to_ops(agus, booked, settings):
+    offer = open_offer(booked())
+    lead = dt.timedelta(minutes=settings.MATCHING_ESCALATE_BEFORE_MINUTES)
+    assert offer.expires_at <= offer.booking.starts_at - lead
 
 
 def test_no_candidate_escalates(booked, sent):

@@ -5,14 +5,19 @@ picks, and returns the next scripted reply to each request.
 """
 
 import json
+import os
 import smtplib
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend
 
 
@@ -92,3 +97,22 @@ def fake_whatsapp_server() -> Iterator[FakeWhatsApp]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class FileDropBackend(BaseEmailBackend):
+    """Write each email to a file, for a worker in another process to deliver.
+
+    NOTIFY_TEST_MAIL_DIR is the folder. While the file named by
+    NOTIFY_TEST_HANG_FILE exists, the first send removes it and then hangs,
+    as a worker does that stops in the middle of sending.
+    """
+
+    def send_messages(self, email_messages: Any) -> int:
+        hang_file = os.environ.get("NOTIFY_TEST_HANG_FILE", "")
+        if hang_file and os.path.exists(hang_file):
+            os.remove(hang_file)
+            time.sleep(120)
+        folder = Path(os.environ["NOTIFY_TEST_MAIL_DIR"])
+        for email in email_messages:
+            (folder / f"{uuid.uuid4().hex}.eml").write_bytes(email.message().as_bytes())
+        return len(email_messages)

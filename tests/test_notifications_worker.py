@@ -4,16 +4,22 @@ The worker runs in a thread of the test process (see tests/test_tasks.py),
 so settings changed by a test reach it, and mail.outbox collects its email.
 """
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from celery import signals
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.core import mail
+from django.db import connection
 
 from bookings.matching import accept_offer
 from bookings.models import Booking, Offer
@@ -242,3 +248,88 @@ def test_booking_matched_offered_accepted_notified(worker, owner, dog):
     assert sorted(email.to[0] for email in mail.outbox) == sorted(
         [owner.email, owner.email, walker_email, walker_email]
     )
+
+
+@contextmanager
+def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `celery worker` in a process of its own, which a test may kill."""
+    command = [
+        str(Path(sys.executable).with_name("celery")),
+        "-A",
+        "pompygo",
+        "worker",
+        "--pool",
+        "solo",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+        "--loglevel",
+        "WARNING",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def test_worker_killed_mid_send_loses_nothing(queue_only, owner, tmp_path, settings):
+    settings.NOTIFICATION_SENDING_TIMEOUT_SECONDS = 1
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    hang_file = tmp_path / "hang"
+    hang_file.touch()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(settings.BASE_DIR),
+        "DATABASE_URL": database_url_of_tests(),
+        "DJANGO_EMAIL_BACKEND": "tests.notification_helpers.FileDropBackend",
+        "NOTIFY_TEST_MAIL_DIR": str(mail_dir),
+        "NOTIFY_TEST_HANG_FILE": str(hang_file),
+    }
+    message = walk_started_email(owner)
+    send_message.delay(message.pk)
+
+    with worker_process(env) as first:
+        # The worker claimed the message and hangs while sending it.
+        wait_until(lambda: not hang_file.exists(), "the first worker to send")
+        assert state_of(message) == Message.State.SENDING
+        first.kill()
+        first.wait(timeout=10)
+    assert state_of(message) == Message.State.SENDING
+    assert list(mail_dir.iterdir()) == []
+
+    with worker_process(env):
+        time.sleep(1.2)
+        # The sweeper, as beat would run it, queues the row the dead worker
+        # left behind; the restarted worker sends it.
+        assert sweep_messages() == 1
+        wait_until(
+            lambda: state_of(message) == Message.State.SENT, "the restarted worker"
+        )
+
+    assert message.attempts == 2
+    assert len(list(mail_dir.iterdir())) == 1
+
+
+def database_url_of_tests() -> str:
+    """Return a DATABASE_URL for the test database this process uses."""
+    database = connection.settings_dict
+    user = database["USER"] or ""
+    password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+    credentials = f"{user}{password}@" if user else ""
+    host = database["HOST"] or "127.0.0.1"
+    port = database["PORT"] or "5432"
+    return f"postgres://{credentials}{host}:{port}/{database['NAME']}"

@@ -17,7 +17,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from bookings.models import Booking
-from notifications.models import Event, Message
+from notifications.models import Event, Message, Notification
 from notifications.services import deliver, notify, ops_users, queue_messages
 
 logger = logging.getLogger(__name__)
@@ -162,3 +162,26 @@ def escalate_to_ops(now_iso: str | None = None) -> int:
     if count:
         logger.warning("Escalated %s bookings to ops", count)
     return count
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def purge_old_messages() -> int:
+    """Delete read site notifications and finished log rows past retention.
+
+    Unread notifications stay, and so do log rows still waiting to be sent.
+    Returns the number of rows deleted.
+    """
+    cutoff = timezone.now() - dt.timedelta(days=settings.NOTIFICATION_RETENTION_DAYS)
+    notifications, _by_model = Notification.objects.filter(
+        read_at__isnull=False, created_at__lt=cutoff
+    ).delete()
+    messages, _by_model = Message.objects.filter(
+        state__in=[Message.State.SENT, Message.State.FAILED], created_at__lt=cutoff
+    ).delete()
+    logger.info(
+        "Purged %s site notifications and %s log rows older than %s",
+        notifications,
+        messages,
+        cutoff.date(),
+    )
+    return notifications + messages

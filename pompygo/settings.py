@@ -243,6 +243,8 @@ NOTIFICATION_SENDING_TIMEOUT_SECONDS = env_int(
 )
 ESCALATE_UNMATCHED_MINUTES_BEFORE = env_int("ESCALATE_UNMATCHED_MINUTES_BEFORE", 180)
 ESCALATE_NOT_STARTED_MINUTES_AFTER = env_int("ESCALATE_NOT_STARTED_MINUTES_AFTER", 15)
+# Read site notifications and the message log are deleted after this many days.
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 365)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -336,6 +338,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-escalations": {
         "task": "notifications.tasks.escalate_to_ops",
         "schedule": 60.0,
+    },
+    "notifications-purge": {
+        "task": "notifications.tasks.purge_old_messages",
+        "schedule": 24 * 3600.0,
     },
     "matching-expire-offers": {
         "task": "bookings.tasks.expire_offers",

@@ -29,6 +29,7 @@ from notifications.models import (
 from notifications.services import notify, ops_users, render, retry_delay
 from notifications.tasks import (
     escalate_to_ops,
+    purge_old_messages,
     send_due_reminders,
     send_message,
     sweep_messages,
@@ -662,3 +663,45 @@ def test_photo_updates_spaced_ten_minutes(owner, walker, dog):
         )
     )
     assert keys == [f"walk_update:{booking.pk}:1", f"walk_update:{booking.pk}:3"]
+
+
+@pytest.mark.django_db
+def test_purge_keeps_recent_unread_and_waiting(owner, dog, settings):
+    settings.NOTIFICATION_RETENTION_DAYS = 30
+    booking = BookingFactory(owner=owner, dogs=[dog])
+    old = timezone.now() - dt.timedelta(days=31)
+    recent = timezone.now() - dt.timedelta(days=29)
+    for title, created_at, read_at in (
+        ("old read", old, old),
+        ("old unread", old, None),
+        ("recent read", recent, recent),
+    ):
+        Notification.objects.create(
+            recipient=owner,
+            event=Event.WALK_STARTED,
+            title=title,
+            created_at=created_at,
+            read_at=read_at,
+        )
+    for key, state, created_at in (
+        ("old-sent", Message.State.SENT, old),
+        ("old-failed", Message.State.FAILED, old),
+        ("old-retrying", Message.State.RETRYING, old),
+        ("recent-sent", Message.State.SENT, recent),
+    ):
+        Message.objects.create(
+            event=Event.WALK_STARTED,
+            event_key=key,
+            recipient=owner,
+            channel=Channel.EMAIL,
+            booking=booking,
+            state=state,
+            created_at=created_at,
+        )
+
+    assert purge_old_messages.delay().get() == 3
+
+    titles = set(Notification.objects.values_list("title", flat=True))
+    assert titles == {"old unread", "recent read"}
+    keys = set(Message.objects.values_list("event_key", flat=True))
+    assert keys == {"old-retrying", "recent-sent"}

@@ -170,6 +170,7 @@ def template_context(message: Message, url: str) -> dict[str, Any]:
         dog_names=", ".join(dog.name for dog in booking.dogs.all()) if booking else "",
         site_url=settings.SITE_URL,
         url=settings.SITE_URL + url,
+        language_code=translation.get_language(),
     )
     return context
 

@@ -109,6 +109,7 @@ def test_booking_sends_email_and_site_message(owner, dog, english):
     assert "Hello Dewi Lestari," in email.body
     assert "We will let you know when your walker is confirmed." in email.body
     html = email.alternatives[0][0]
+    assert '<html lang="en">' in html
     assert f"/bookings/{booking.reference}/" in html
     [notification] = Notification.objects.filter(recipient=owner)
     assert notification.title == email.subject

@@ -10,7 +10,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -26,8 +26,8 @@ class DeliveryError(Exception):
 
 
 class WhatsAppProvider(Protocol):
-    def send_text(self, phone: str, text: str) -> str:
-        """Send a text message to an E.164 number and return the provider's id."""
+    def send(self, phone: str, subject: str, body: str, language: str) -> str:
+        """Send a message to an E.164 number and return the provider's id."""
         ...
 
 
@@ -35,20 +35,55 @@ class CloudWhatsApp:
     """The WhatsApp Business Cloud API over HTTPS, with the standard library."""
 
     def __init__(
-        self, api_url: str, phone_number_id: str, token: str, timeout: float
+        self,
+        api_url: str,
+        phone_number_id: str,
+        token: str,
+        timeout: float,
+        template_name: str = "",
     ) -> None:
         self.endpoint = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
         self.token = token
         self.timeout = timeout
+        self.template_name = template_name
 
-    def send_text(self, phone: str, text: str) -> str:
+    def content(self, subject: str, body: str, language: str) -> dict[str, Any]:
+        """Build the message: an approved template if one is set, else text.
+
+        WhatsApp delivers free-form text only within 24 hours of the user's
+        last message to the business, and a template at any time. The
+        template takes the subject and the body as its two parameters.
+        """
+        if not self.template_name:
+            return {
+                "type": "text",
+                "text": {"preview_url": True, "body": f"*{subject}*\n\n{body}"},
+            }
+        # Template parameters may not contain line breaks or tabs.
+        parameters = [" ".join(subject.split()), " ".join(body.split())]
+        return {
+            "type": "template",
+            "template": {
+                "name": self.template_name,
+                "language": {"code": language},
+                "components": [
+                    {
+                        "type": "body",
+                        "parameters": [
+                            {"type": "text", "text": text} for text in parameters
+                        ],
+                    }
+                ],
+            },
+        }
+
+    def send(self, phone: str, subject: str, body: str, language: str) -> str:
         payload = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             # The API takes the number without the leading plus.
             "to": phone.lstrip("+"),
-            "type": "text",
-            "text": {"preview_url": True, "body": text},
+            **self.content(subject, body, language),
         }
         request = urllib.request.Request(
             self.endpoint,
@@ -113,4 +148,5 @@ def whatsapp_provider() -> WhatsAppProvider | None:
         settings.WHATSAPP_PHONE_NUMBER_ID,
         settings.WHATSAPP_TOKEN,
         settings.WHATSAPP_TIMEOUT_SECONDS,
+        settings.WHATSAPP_TEMPLATE_NAME,
     )

@@ -245,10 +245,13 @@ def send_whatsapp(message: Message, rendered: Rendered) -> str:
         raise DeliveryError("WhatsApp channel is off", retryable=False) from None
     if not message.recipient.phone:
         raise DeliveryError("Recipient has no mobile number", retryable=False) from None
-    text = (
-        f"*{rendered.subject}*\n\n{rendered.text}\n\n{settings.SITE_URL}{rendered.url}"
+    body = f"{rendered.text}\n\n{settings.SITE_URL}{rendered.url}"
+    return provider.send(
+        message.recipient.phone,
+        rendered.subject,
+        body,
+        message.recipient.language,
     )
-    return provider.send_text(message.recipient.phone, text)
 
 
 SENDERS = {

@@ -213,3 +213,27 @@ def test_photo_update_goes_to_whatsapp_not_email(whatsapp, subscriber):
 
     channels = set(Message.objects.values_list("channel", flat=True))
     assert channels == {Channel.SITE, Channel.WHATSAPP}
+
+
+def test_whatsapp_template_in_recipient_language(whatsapp, subscriber, settings):
+    settings.WHATSAPP_TEMPLATE_NAME = "pompygo_update"
+    subscriber.language = "id"
+    subscriber.save()
+    message = record_walk_started(subscriber)
+
+    send_message.delay(message.pk)
+
+    message.refresh_from_db()
+    assert message.state == Message.State.SENT
+    [request] = whatsapp.requests
+    body = request["body"]
+    assert body["type"] == "template"
+    template = body["template"]
+    assert template["name"] == "pompygo_update"
+    assert template["language"] == {"code": "id"}
+    [component] = template["components"]
+    subject, text = (parameter["text"] for parameter in component["parameters"])
+    reference = message.booking.reference
+    assert subject == f"Jalan-jalan {reference} sudah dimulai"
+    assert "\n" not in text
+    assert text.endswith(f"/bookings/{reference}/")

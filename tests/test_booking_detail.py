@@ -52,3 +52,31 @@ def test_cancelled_booking_promises_no_walker(owner_client, owner):
     assert "Walker to be assigned" not in listing
     assert "Free cancellation" in listing
     assert booking.status == Booking.Status.CANCELLED
+
+
+def test_on_the_way_shown_only_before_start(owner_client, owner, staff, walker):
+    from bookings.services import mark_on_the_way
+
+    booking = BookingFactory(owner=owner)
+    assign_walker(booking, walker, staff)
+    mark_on_the_way(booking, walker)
+    assert 'data-testid="on-the-way"' in detail(owner_client, booking)
+
+    booking.transition(Booking.Status.IN_PROGRESS, actor=walker.user)
+    assert 'data-testid="on-the-way"' not in detail(owner_client, booking)
+
+
+@pytest.mark.parametrize(
+    ("persona", "hint"),
+    [
+        ("walker", "Your walks are under My walks."),
+        ("partner", "contact the Pompy Go team"),
+    ],
+)
+def test_forbidden_page_fits_role(client, request, persona, hint):
+    user = request.getfixturevalue(persona)
+    client.force_login(getattr(user, "user", user))
+    response = client.get(reverse("bookings:list"))
+
+    assert response.status_code == 403
+    assert hint in response.content.decode()

@@ -89,7 +89,10 @@ def notify(
     records nothing new for a recipient and channel already recorded, and
     queues only the rows still waiting. Returns the ids of the queued rows.
     """
-    users = {user.pk: user for user in recipients if user is not None}
+    # A deactivated account gets nothing.
+    users = {
+        user.pk: user for user in recipients if user is not None and user.is_active
+    }
     if not users:
         return []
     opt_ins = set(
@@ -129,6 +132,11 @@ def queue_messages(ids: Sequence[int]) -> None:
             send_message.delay(pk)
         except OperationalError:
             logger.warning("Could not queue message %s; the sweeper will send it", pk)
+        except Exception:
+            # Only tasks run in-process (the demo) raise here. The row already
+            # records the failure, and the change that sent it has committed,
+            # so the request goes on.
+            logger.exception("Message %s failed while sent in-process", pk)
 
 
 @dataclass(frozen=True)

@@ -706,3 +706,26 @@ def test_purge_keeps_recent_unread_and_waiting(owner, dog, settings):
     assert titles == {"old unread", "recent read"}
     keys = set(Message.objects.values_list("event_key", flat=True))
     assert keys == {"old-retrying", "recent-sent"}
+
+
+def test_inactive_recipient_gets_nothing(owner, dog):
+    owner.is_active = False
+    owner.save()
+
+    book_walk(owner, dog)
+
+    assert not Message.objects.exists()
+    assert mail.outbox == []
+
+
+def test_unexpected_error_in_process_fails_row_not_request(owner, dog, monkeypatch):
+    def broken(message: Any) -> Any:
+        raise ValueError("template bug")
+
+    monkeypatch.setattr("notifications.services.render", broken)
+
+    booking = book_walk(owner, dog)
+
+    states = set(Message.objects.values_list("state", "error"))
+    assert states == {(Message.State.FAILED, "ValueError: template bug")}
+    assert Booking.objects.filter(pk=booking.pk).exists()

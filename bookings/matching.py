@@ -52,7 +52,7 @@ from bookings.models import (
 from bookings.services import WalkerUnavailable, assign_walker
 from pompygo.lib.timezones import local_day_bounds
 from walkers.eligibility import distance_km, eligibility_problems_for
-from walkers.models import PreferredWalker, WalkerProfile, verified_walker_ids
+from walkers.models import STAGE_ORDER, PreferredWalker, WalkerProfile, WalkerStage
 from walkers.reliability import ON_TIME_GRACE
 
 logger = logging.getLogger(__name__)
@@ -138,9 +138,9 @@ class Candidate:
         }
 
 
-# A matching run keeps this many candidates for the admin; the rest would
-# only be reached after as many declines, long after the ops queue.
-SAVED_CANDIDATES = 50
+# A ranking keeps this many candidates, best first; the rest would only be
+# reached after as many declines, long after the booking went to ops.
+MAX_CANDIDATES = 50
 
 
 @dataclass
@@ -156,13 +156,15 @@ class Ranking:
     considered: int
     excluded: dict[int, list[str]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
+    # How many walkers may take the booking; only the best are in candidates.
+    eligible: int = 0
 
     def save(self, trigger: str) -> MatchRun:
         return MatchRun.objects.create(
             booking=self.booking,
             trigger=trigger,
             considered=self.considered,
-            candidates=[c.as_json() for c in self.candidates[:SAVED_CANDIDATES]],
+            candidates=[c.as_json() for c in self.candidates],
             excluded=[
                 {"walker": walker_id, "name": self.names[walker_id], "reasons": reasons}
                 for walker_id, reasons in self.excluded.items()
@@ -247,9 +249,23 @@ def _ranked(
     """Score the eligible walkers, each with their km from home to the walk."""
     facts = ScoreFacts.load(booking, [walker.pk for walker, _km in eligible])
     weights = normalized_weights()
-    candidates = [facts.candidate(walker, km, weights) for walker, km in eligible]
-    candidates.sort(key=lambda c: (-c.tier, -c.score, c.distance_km, c.walker.pk))
-    return Ranking(booking, candidates, considered, excluded or {}, names or {})
+    tiers = [facts.tier(walker.pk) for walker, _km in eligible]
+    # Rank on the scores alone first, and build candidates only for the top.
+    scores = [
+        facts.score(walker, km, tier, weights)
+        for (walker, km), tier in zip(eligible, tiers, strict=True)
+    ]
+    order = sorted(
+        range(len(eligible)),
+        key=lambda i: (-tiers[i], -scores[i], eligible[i][1], eligible[i][0].pk),
+    )
+    candidates = [
+        facts.candidate(eligible[i][0], eligible[i][1], weights)
+        for i in order[:MAX_CANDIDATES]
+    ]
+    return Ranking(
+        booking, candidates, considered, excluded or {}, names or {}, len(eligible)
+    )
 
 
 def _explained_ranking(booking: Booking) -> Ranking:
@@ -301,11 +317,19 @@ def _eligible_rows(booking: Booking) -> list[WalkerRow]:
     reach = Cast("service_radius_km", FloatField()) / Value(110.0)
     walk_latitude = Value(float(booking.latitude), output_field=FloatField())
     walk_longitude = Value(float(booking.longitude), output_field=FloatField())
+    passed_stages = (
+        WalkerStage.objects.filter(
+            walker=OuterRef("pk"), outcome=WalkerStage.Outcome.PASSED
+        )
+        .order_by()
+        .values("walker")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     walkers = (
         WalkerProfile.objects.filter(
             areas=booking.area_id,
             is_active=True,
-            pk__in=verified_walker_ids(),
             home_latitude__gte=walk_latitude - reach,
             home_latitude__lte=walk_latitude + reach,
             home_longitude__gte=walk_longitude - reach,
@@ -332,6 +356,10 @@ def _eligible_rows(booking: Booking) -> list[WalkerRow]:
             )
         )
         .exclude(Exists(Offer.objects.filter(booking=booking, walker=OuterRef("pk"))))
+        # Verified: every stage passed. Counted per walker through the unique
+        # (walker, stage) index, which is faster here than verified() over all.
+        .annotate(passed_stages=Subquery(passed_stages))
+        .filter(passed_stages=len(STAGE_ORDER))
     )
     for size in sizes:
         # No size name is part of another, so a substring test is exact.
@@ -552,6 +580,18 @@ class ScoreFacts:
             "load": max(0.0, 1 - self.week_load.get(walker.pk, 0) / capacity),
         }
 
+    def score(
+        self, walker: WalkerRow, km: float, tier: int, weights: dict[str, float]
+    ) -> float:
+        parts = self.walker_parts(walker)
+        return (
+            weights["distance"] * max(0.0, 1 - km / walker.service_radius_km)
+            + weights["rating"] * parts["rating"]
+            + weights["reliability"] * parts["reliability"]
+            + weights["load"] * parts["load"]
+            + weights["familiarity"] * FAMILIARITY[tier]
+        )
+
     def candidate(
         self, walker: WalkerRow, km: float, weights: dict[str, float]
     ) -> Candidate:
@@ -662,9 +702,12 @@ def _close_matching(
     _withdraw_open_offers(
         booking, _("Another walker was assigned."), keep_walker_id=walker.pk
     )
-    BookingMatch.objects.update_or_create(
-        booking=booking, defaults={"state": BookingMatch.State.ASSIGNED}
-    )
+    assigned = BookingMatch.State.ASSIGNED
+    if not BookingMatch.objects.filter(booking=booking).update(state=assigned):
+        # A booking assigned by hand or by the batch before any matching ran.
+        BookingMatch.objects.get_or_create(
+            booking=booking, defaults={"state": assigned}
+        )
 
 
 def _withdraw_open_offers(

@@ -231,7 +231,7 @@ def bench_one(rng: random.Random, day: dt.date, repeat: int) -> None:
         print(
             f"walkers {total:>5}: rank+save {rank_ms:6.1f} ms, {rank_queries} queries; "
             f"match {match_ms:6.1f} ms, {match_queries} queries; "
-            f"{len(ranking.candidates)} candidates, {len(ranking.excluded)} excluded"
+            f"{ranking.eligible} of {ranking.considered} walkers eligible"
         )
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from reports.models import Review, WalkReport
+from reports.services import StoredContent, clean_media
 
 YES_NO = [(True, _("Yes")), (False, _("No"))]
 MEDIA_ACCEPT = "image/*,video/mp4,video/quicktime,video/webm,.heic,.heif"
@@ -67,6 +68,12 @@ class StartForm(PositionForm):
         error_messages={"required": _("Take a pick-up photo of the dog.")},
     )
 
+    def clean_photo(self) -> Any:
+        """Check the photo with the other items, so every error shows at once."""
+        photo = self.cleaned_data["photo"]
+        self.photo_content: StoredContent = clean_media(photo, photo_only=True)
+        return photo
+
 
 class UpdateForm(forms.Form):
     file = forms.FileField(
@@ -127,9 +134,18 @@ class ReportForm(forms.ModelForm):
         "notes_for_owner": _("Write a few words for the owner."),
     }
 
-    def __init__(self, *args: Any, has_dropoff_photo: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        has_dropoff_photo: bool = False,
+        had_emergency: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.has_dropoff_photo = has_dropoff_photo
+        self.had_emergency = had_emergency
+        if had_emergency and self.instance.had_incident is None:
+            self.initial["had_incident"] = True
         for name in ("leash_removed", "peed", "pooed", "had_incident"):
             self.fields[name] = forms.NullBooleanField(
                 label=self.fields[name].label,
@@ -140,6 +156,14 @@ class ReportForm(forms.ModelForm):
             field = self.fields[name]
             choices = field.choices  # type: ignore[attr-defined]
             field.choices = [c for c in choices if c[0] != ""]  # type: ignore[attr-defined]
+
+    def clean_dropoff_photo(self) -> Any:
+        """Check the photo now, so a bad one is a form error and nothing is saved."""
+        photo = self.cleaned_data.get("dropoff_photo")
+        self.dropoff_content: StoredContent | None = None
+        if photo:
+            self.dropoff_content = clean_media(photo, photo_only=True)
+        return photo
 
     def check_complete(self) -> bool:
         """Add a message for each missing item of a filed report; True if none."""
@@ -158,6 +182,14 @@ class ReportForm(forms.ModelForm):
         ) and not data.get("condition_notes"):
             self.add_error(
                 "condition_notes", _("Describe what the owner should watch.")
+            )
+        if self.had_emergency and data.get("had_incident") is False:
+            self.add_error(
+                "had_incident",
+                _(
+                    "You raised an emergency on this walk. Answer Yes and "
+                    "describe what happened."
+                ),
             )
         if data.get("had_incident") and not data.get("incident_notes"):
             self.add_error("incident_notes", _("Describe what happened."))

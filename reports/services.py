@@ -60,17 +60,18 @@ class StoredContent:
     extension: str
 
 
-def clean_media(upload: File) -> StoredContent:
+def clean_media(upload: File, *, photo_only: bool = False) -> StoredContent:
     """Check an uploaded photo or video and return the content to store.
 
     Photos are re-encoded as metadata-free JPEGs; videos keep their streams
-    and lose their metadata boxes. Raises ValidationError with a message for
-    the walker.
+    and lose their metadata boxes. With ``photo_only`` (the pick-up and
+    drop-off photos) a video is rejected like any other non-photo. Raises
+    ValidationError with a message for the walker.
     """
     upload.seek(0)
     head = upload.read(64)
     upload.seek(0)
-    video_type = sniff_video(head)
+    video_type = None if photo_only else sniff_video(head)
     if video_type is not None:
         check_video(upload)
         stream = getattr(upload, "file", upload)
@@ -86,7 +87,7 @@ def clean_media(upload: File) -> StoredContent:
     try:
         photo = process_photo(upload, max_side=STORED_PHOTO_SIDE)
     except ValidationError as error:
-        if error.code == "photo_unsupported":
+        if error.code == "photo_unsupported" and not photo_only:
             raise ValidationError(NOT_A_MEDIA_FILE, code="media_unsupported") from None
         raise
     return StoredContent(WalkMedia.Kind.PHOTO, photo, "image/jpeg", "jpg")
@@ -99,16 +100,20 @@ def add_media(
     phase: str,
     caption: str = "",
     client_id: uuid.UUID | None = None,
+    cleaned: StoredContent | None = None,
 ) -> tuple[WalkMedia, bool]:
     """Store a checked photo or video of the walk; return it and whether it is new.
 
-    A retried upload with the same ``client_id`` returns the first one.
+    A retried upload with the same ``client_id`` returns the first one. Pass
+    ``cleaned`` when a form has already run ``clean_media`` on the upload.
+    The pick-up and drop-off phases take photos only.
     """
     if client_id is not None:
         existing = WalkMedia.objects.filter(booking=booking, client_id=client_id)
         if first := existing.first():
             return first, False
-    cleaned = clean_media(upload)
+    if cleaned is None:
+        cleaned = clean_media(upload, photo_only=phase != WalkMedia.Phase.UPDATE)
     token = new_token()
     media = WalkMedia(
         booking=booking,
@@ -176,11 +181,13 @@ def start_walk(
     latitude: Decimal | None,
     longitude: Decimal | None,
     now: dt.datetime | None = None,
+    cleaned_photo: StoredContent | None = None,
 ) -> WalkStart:
     """Record the pick-up and its photo, then move the booking to "in progress".
 
     Raises ValidationError for a bad photo, and IllegalTransition when the
-    booking changed meanwhile; nothing is stored in either case.
+    booking changed meanwhile; nothing is stored in either case. Pass
+    ``cleaned_photo`` when a form has already checked the photo.
     """
     now = now or timezone.now()
     distance = None
@@ -208,7 +215,7 @@ def start_walk(
             or distance > settings.WALK_START_MAX_DISTANCE_M,
             started_at=now,
         )
-        add_media(booking, photo, phase=WalkMedia.Phase.PICKUP)
+        add_media(booking, photo, phase=WalkMedia.Phase.PICKUP, cleaned=cleaned_photo)
         booking.transition(
             Booking.Status.IN_PROGRESS, actor=walker_user, note="Pick-up checklist done"
         )

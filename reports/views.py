@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import (
     FileResponse,
     Http404,
@@ -75,6 +75,7 @@ def start(request: HttpRequest, walker: WalkerProfile, reference: str) -> HttpRe
                 photo=data["photo"],
                 latitude=data["latitude"],
                 longitude=data["longitude"],
+                cleaned_photo=form.photo_content,
             )
         except ValidationError as error:
             form.add_error("photo", error)
@@ -281,22 +282,24 @@ def report(request: HttpRequest, walker: WalkerProfile, reference: str) -> HttpR
         request.FILES or None,
         instance=draft,
         has_dropoff_photo=dropoff is not None,
+        had_emergency=booking.incidents.exists(),
     )
     if request.method == "POST" and form.is_valid():
         filing = request.POST.get("action") == "file"
         if filing and not form.check_complete():
             return _report_page(request, booking, form, dropoff, status=400)
         photo = form.cleaned_data.get("dropoff_photo")
-        if photo:
-            try:
+        # The form has checked the photo, so storing it cannot fail on its
+        # content. The photo and the answers are saved together or not at all.
+        with transaction.atomic():
+            if photo:
                 dropoff, _new = services.add_media(
-                    booking, photo, phase=WalkMedia.Phase.DROPOFF
+                    booking,
+                    photo,
+                    phase=WalkMedia.Phase.DROPOFF,
+                    cleaned=form.dropoff_content,
                 )
-            except ValidationError as error:
-                form.add_error("dropoff_photo", error)
-                form.save()
-                return _report_page(request, booking, form, dropoff, status=400)
-        form.save()
+            form.save()
         if not filing:
             if _wants_json(request):
                 return JsonResponse({"saved": timezone.localtime().isoformat()})

@@ -12,7 +12,13 @@ from django.utils import timezone
 from bookings.models import Booking
 from reports.models import Incident, Review, ShareLink, WalkReport, WalkStart
 from tests.factories import WalkerProfileFactory
-from tests.test_walk_support import confirmed_walk, jpeg_bytes, running_walk, upload
+from tests.test_walk_support import (
+    confirmed_walk,
+    jpeg_bytes,
+    mp4_bytes,
+    running_walk,
+    upload,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -95,11 +101,42 @@ def test_start_with_bad_photo_changes_nothing(walker_client, owner, walker, dog)
 
     response = start(walker_client, booking, photo=upload(b"%PDF-1.4", "x.jpg"))
 
-    assert "neither a photo nor a video" in response.content.decode()
+    content = response.content.decode()
+    assert "This file is not a photo that we can read." in content
+    assert "video" not in content.split('id="id_photo"')[1].split("</div>")[1]
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
     assert not WalkStart.objects.exists()
     assert not booking.walk_media.exists()
+
+
+def test_start_rejects_video_as_pickup_photo(walker_client, owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog)
+
+    response = start(walker_client, booking, photo=upload(mp4_bytes(), "clip.mp4"))
+
+    assert response.status_code == 200
+    assert "This file is not a photo that we can read." in response.content.decode()
+    assert not booking.walk_media.exists()
+
+
+def test_start_form_asks_for_photo_again(walker_client, owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog)
+
+    response = start(walker_client, booking, dog_condition="")
+
+    content = response.content.decode()
+    assert "Describe how the dog is at pick-up." in content
+    assert 'data-testid="photo-again"' in content
+    assert "take or choose it again" in content
+
+
+def test_start_form_without_errors_asks_nothing(walker_client, owner, walker, dog):
+    booking = confirmed_walk(owner, walker, dog)
+
+    page = walker_client.get(reverse("reports:start", args=[booking.reference]))
+
+    assert 'data-testid="photo-again"' not in page.content.decode()
 
 
 def test_late_and_far_start_flagged(walker_client, owner, walker, dog, settings):
@@ -287,6 +324,82 @@ def test_incident_needs_description(walker_client, owner, walker, dog):
     response = post_report(walker_client, booking, data, "file")
 
     assert "Describe what happened." in response.content.decode()
+
+
+BAD_DROPOFF_PHOTOS = [
+    ("text.jpg", b"just some text, not a photo", "not a photo that we can read"),
+    ("empty.jpg", b"", "The photo file is empty"),
+    ("clip.mp4", mp4_bytes(), "not a photo that we can read"),
+]
+
+
+@pytest.mark.parametrize("action", ["draft", "file"])
+@pytest.mark.parametrize(
+    ("name", "data", "message"), BAD_DROPOFF_PHOTOS, ids=["text", "empty", "video"]
+)
+def test_bad_dropoff_photo_is_form_error(
+    walker_client, owner, walker, dog, action, name, data, message
+):
+    booking = running_walk(owner, walker, dog)
+    post_report(walker_client, booking, {"food": "One treat"}, "draft")
+    answers = {**REPORT, "handed_over_to": "Pak Budi"}
+
+    response = post_report(
+        walker_client, booking, {**answers, "dropoff_photo": upload(data, name)}, action
+    )
+
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert message in content
+    assert 'value="Pak Budi"' in content
+    draft = WalkReport.objects.get(booking=booking)
+    assert draft.state == "draft"
+    assert draft.food == "One treat"
+    assert draft.handed_over_to == ""
+    assert not booking.walk_media.filter(phase="dropoff").exists()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.IN_PROGRESS
+
+
+def test_report_after_emergency_presets_incident(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    walker_client.post(reverse("reports:emergency", args=[booking.reference]))
+
+    page = walker_client.get(reverse("reports:report", args=[booking.reference]))
+
+    content = page.content.decode()
+    assert 'value="True" id="id_had_incident_0" checked' in content
+    assert 'value="False" id="id_had_incident_1">' in content
+
+
+def test_report_after_emergency_rejects_no_incident(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    walker_client.post(reverse("reports:emergency", args=[booking.reference]))
+    data = {**REPORT, "dropoff_photo": upload(jpeg_bytes())}
+
+    response = post_report(walker_client, booking, data, "file")
+
+    assert response.status_code == 400
+    assert "You raised an emergency on this walk." in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.IN_PROGRESS
+
+
+def test_report_after_emergency_filed_with_incident(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    walker_client.post(reverse("reports:emergency", args=[booking.reference]))
+    data = {
+        **REPORT,
+        "had_incident": "True",
+        "incident_notes": "Milo cut a paw on glass; the vet cleaned it.",
+        "dropoff_photo": upload(jpeg_bytes()),
+    }
+
+    response = post_report(walker_client, booking, data, "file")
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.COMPLETED
 
 
 def test_draft_kept_and_finished_later(walker_client, owner, walker, dog):

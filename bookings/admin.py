@@ -226,7 +226,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("matching"))
     def matching(self, booking: Booking) -> SafeString:
-        """The last matching run: candidates with their scores, and who was excluded."""
+        """Render the last matching run: candidates, their scores, and the excluded."""
         if booking.pk is None:
             return format_html("{}", "-")
         run = MatchRun.objects.filter(booking=booking).first()

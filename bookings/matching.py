@@ -52,7 +52,7 @@ from bookings.models import (
 from bookings.services import WalkerUnavailable, assign_walker
 from pompygo.lib.timezones import local_day_bounds
 from walkers.eligibility import distance_km, eligibility_problems_for
-from walkers.models import STAGE_ORDER, PreferredWalker, WalkerProfile, WalkerStage
+from walkers.models import PreferredWalker, WalkerProfile, verified_walker_ids
 from walkers.reliability import ON_TIME_GRACE
 
 logger = logging.getLogger(__name__)
@@ -317,19 +317,11 @@ def _eligible_rows(booking: Booking) -> list[WalkerRow]:
     reach = Cast("service_radius_km", FloatField()) / Value(110.0)
     walk_latitude = Value(float(booking.latitude), output_field=FloatField())
     walk_longitude = Value(float(booking.longitude), output_field=FloatField())
-    passed_stages = (
-        WalkerStage.objects.filter(
-            walker=OuterRef("pk"), outcome=WalkerStage.Outcome.PASSED
-        )
-        .order_by()
-        .values("walker")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     walkers = (
         WalkerProfile.objects.filter(
             areas=booking.area_id,
             is_active=True,
+            pk__in=verified_walker_ids(),
             home_latitude__gte=walk_latitude - reach,
             home_latitude__lte=walk_latitude + reach,
             home_longitude__gte=walk_longitude - reach,
@@ -356,10 +348,6 @@ def _eligible_rows(booking: Booking) -> list[WalkerRow]:
             )
         )
         .exclude(Exists(Offer.objects.filter(booking=booking, walker=OuterRef("pk"))))
-        # Verified: every stage passed. Counted per walker through the unique
-        # (walker, stage) index, which is faster here than verified() over all.
-        .annotate(passed_stages=Subquery(passed_stages))
-        .filter(passed_stages=len(STAGE_ORDER))
     )
     for size in sizes:
         # No size name is part of another, so a substring test is exact.
@@ -476,7 +464,7 @@ def _travel_problems(booking: Booking, walks: list[Walk]) -> list[str]:
 
 @dataclass
 class ScoreFacts:
-    """What the score needs about many walkers, loaded in bulk."""
+    """Facts that the score needs about many walkers, loaded in bulk."""
 
     ratings: dict[int, tuple[float, int]] = field(default_factory=dict)
     starts: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -878,8 +866,9 @@ def accept_offer(offer: Offer, walker: WalkerProfile) -> Booking:
     now = timezone.now()
     try:
         with transaction.atomic():
-            # The booking row first, as every assignment locks it first (its
-            # UPDATE), so that two paths never wait on each other's rows.
+            # Lock the booking before the offer: every assignment takes them
+            # in this order (its UPDATE of the booking, then the receivers'
+            # UPDATE of its offers), so two paths cannot deadlock.
             booking = Booking.objects.select_for_update().get(pk=offer.booking_id)
             locked = Offer.objects.select_for_update().get(pk=offer.pk)
             if locked.walker_id != walker.pk or locked.state != Offer.State.SENT:
@@ -985,11 +974,11 @@ def haversine_km(latitudes: Any, longitudes: Any, latitude: Any, longitude: Any)
 class BatchProblem:
     """Bookings, walkers, which pairs may go together and how well they fit.
 
-    ``feasible[b, w]`` applies every rule of the one-booking matching (the
+    ``feasible[b, w]`` applies every rule of the one-booking matching: the
     walker's availability, time off, radius, dog sizes, open offers, earlier
-    offers of the booking, and their held walks with travel time); the daily
-    maximum and the travel between walks of the batch itself are applied as
-    walks are placed, by `place`.
+    offers of the booking, and their held walks with travel time. The daily
+    maximum and the travel between walks of the batch itself are applied by
+    `place`, as walks are placed.
     """
 
     bookings: list[Booking]
@@ -1303,8 +1292,8 @@ def _batch_scores(
     km_home: Any,
 ) -> Any:
     walkers, bookings = problem.walkers, problem.bookings
-    # NOTE: the weekly load is counted for the week of the earliest booking;
-    # a window that spans two weeks scores the later week's walks with it.
+    # NOTE: the weekly load is counted for the week of the earliest booking.
+    # In a window that spans two weeks, the later week's walks use it too.
     facts = ScoreFacts.load_walkers(
         bookings[0].local_date, walker_ids=list(walker_index)
     )

@@ -224,6 +224,7 @@ WALK_START_MAX_DISTANCE_M = env_int("WALK_START_MAX_DISTANCE_M", 300)
 # sends the file itself.
 WALK_MEDIA_ACCEL_PREFIX = env_str("WALK_MEDIA_ACCEL_PREFIX", "")
 OPS_ALERT_EMAILS = env_list("OPS_ALERT_EMAILS", ["ops@pompygo.id"])
+OPS_PHONE = env_str("OPS_PHONE", "")
 
 # Notifications. WhatsApp is off until both the token and the phone number
 # id of the WhatsApp Business Cloud API are set.

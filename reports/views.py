@@ -264,6 +264,7 @@ def emergency_detail(
             "clinics": clinics,
             "dogs": booking.dogs.all(),
             "owner": booking.owner,
+            "ops_phone": settings.OPS_PHONE,
         },
     )
 

@@ -223,6 +223,33 @@ def test_emergency_alerts_ops_and_owner(
     assert "tel:112" in page
 
 
+def test_emergency_page_offers_ops_phone(walker_client, owner, walker, dog, settings):
+    settings.OPS_PHONE = "+62 21 5550 1234"
+    booking = running_walk(owner, walker, dog)
+
+    response = walker_client.post(
+        reverse("reports:emergency", args=[booking.reference]), follow=True
+    )
+
+    content = response.content.decode()
+    assert 'href="tel:+622155501234"' in content
+    assert 'data-testid="ops-phone">+62 21 5550 1234</a>' in content
+    assert "call ops at once on +62 21 5550 1234" in content
+
+
+def test_emergency_page_keeps_recording_trail(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+
+    response = walker_client.post(
+        reverse("reports:emergency", args=[booking.reference]), follow=True
+    )
+
+    content = response.content.decode()
+    track_url = reverse("reports:track", args=[booking.reference])
+    assert f'data-track-url="{track_url}"' in content
+    assert "js/walk-track.js" in content
+
+
 def test_emergency_without_position_uses_last_point(walker_client, owner, walker, dog):
     booking = running_walk(owner, walker, dog)
     booking.track_points.create(

@@ -1,5 +1,5 @@
 // The walker's page during a walk: photo and video uploads that survive a
-// flaky connection, and the GPS trail sent in batches.
+// flaky connection. walk-track.js records and sends the GPS trail.
 //
 // Each chosen file goes into an IndexedDB queue with a random upload id
 // before anything is sent, so a photo taken offline, or a page closed
@@ -12,9 +12,7 @@
   var form = document.getElementById("update-form");
   var queueList = document.getElementById("upload-queue");
   var sentList = document.getElementById("sent-media");
-  var gpsStatus = document.getElementById("gps-status");
   var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
-  var reference = root.dataset.reference;
   var DB_NAME = "pompygo-walk";
   var STORE = "uploads";
   var RETRY_MS = [2000, 5000, 15000, 30000, 60000];
@@ -207,60 +205,7 @@
   window.addEventListener("online", drain);
   allItems().then(function (items) { items.forEach(function (item) { setState(item, "queued"); }); drain(); });
 
-  // GPS trail ------------------------------------------------------------------
-  var POINTS_KEY = "walk-points-" + reference;
-  var BATCH_MS = 10000;
-  function pending() {
-    try { return JSON.parse(localStorage.getItem(POINTS_KEY) || "[]"); } catch (error) { return []; }
-  }
-  function keep(points) {
-    try { localStorage.setItem(POINTS_KEY, JSON.stringify(points)); } catch (error) { /* storage full */ }
-  }
-  function showGps() {
-    gpsStatus.textContent = message("msgGpsOn", { count: pending().length });
-  }
-  function record(position) {
-    var points = pending();
-    points.push({
-      t: position.timestamp || Date.now(),
-      lat: Number(position.coords.latitude.toFixed(6)),
-      lng: Number(position.coords.longitude.toFixed(6)),
-      acc: Math.round(position.coords.accuracy || 0),
-    });
-    keep(points.slice(-5000));
-    showGps();
-  }
-  var flushing = false;
-  function flush() {
-    var points = pending();
-    if (flushing || !points.length) return;
-    flushing = true;
-    var batch = points.slice(0, 500);
-    fetch(root.dataset.trackUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: JSON.stringify({ points: batch }),
-      credentials: "same-origin",
-    }).then(function (response) {
-      if (response.ok || response.status === 400 || response.status === 409) {
-        // Stored, or rejected for good: either way these points are done.
-        var sentTimes = {};
-        batch.forEach(function (p) { sentTimes[p.t] = true; });
-        keep(pending().filter(function (p) { return !sentTimes[p.t]; }));
-      }
-    }).catch(function () {}).then(function () { flushing = false; showGps(); });
-  }
-  if ("geolocation" in navigator) {
-    navigator.geolocation.watchPosition(record, function () {
-      gpsStatus.textContent = message("msgGpsOff");
-    }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 });
-    setInterval(flush, BATCH_MS);
-    window.addEventListener("online", flush);
-    document.addEventListener("visibilitychange", function () { if (document.hidden) flush(); });
-  } else {
-    gpsStatus.textContent = message("msgGpsOff");
-  }
-  window.pompygoWalk = { flush: flush, drain: drain, pending: pending };
+  window.pompygoWalk = Object.assign(window.pompygoWalk || {}, { drain: drain });
 
   // Elapsed time ---------------------------------------------------------------
   document.querySelectorAll(".walk-elapsed").forEach(function (el) {

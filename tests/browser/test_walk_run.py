@@ -31,9 +31,9 @@ MENTENG = {"latitude": -6.1961, "longitude": 106.832}
 LIVE_TIMEOUT_MS = 15_000
 
 
-def walk_trail(page: Page) -> None:
+def walk_trail(page: Page, first_step: int = 1) -> None:
     # About 2 m every half second, a brisk walk, so no fix looks like a jump.
-    for step in range(1, 7):
+    for step in range(first_step, first_step + 6):
         page.context.set_geolocation(
             {"latitude": MENTENG["latitude"] - 0.00002 * step, "longitude": 106.832}
         )
@@ -49,7 +49,9 @@ def fill_report(page: Page) -> None:
     for name in ("leash_removed", "peed", "dog_condition", "water", "behaviour"):
         page.locator(f"[name={name}]").first.check()
     page.locator("[name=pooed]").nth(1).check()
-    page.locator("[name=had_incident]").nth(1).check()
+    # The emergency of the walk presets "Yes", which the report requires.
+    expect(page.locator("[name=had_incident]").first).to_be_checked()
+    page.locator("[name=incident_notes]").fill("Milo pulled free; caught at once.")
     page.locator("[name=notes_for_owner]").fill("Milo loved the park.")
 
 
@@ -123,6 +125,12 @@ def test_walker_runs_walk_owner_watches_and_rates(
     expect(owner_page.get_by_test_id("event-incident")).to_be_visible(
         timeout=LIVE_TIMEOUT_MS
     )
+
+    # The trail keeps recording on the emergency page.
+    points_before = booking.track_points.count()
+    walk_trail(walker_page, first_step=7)
+    walker_page.wait_for_function("window.pompygoWalk.pending().length === 0")
+    assert booking.track_points.count() > points_before
 
     # Drop-off and report.
     walker_page.goto(f"/walk/{booking.reference}/report/")

@@ -61,6 +61,14 @@ class WalkStart(models.Model):
         help_text=_("Also set when the phone gave no position."),
     )
     started_at = models.DateTimeField(_("started"), default=timezone.now)
+    gps_jumps_dropped = models.PositiveIntegerField(
+        _("GPS jumps dropped"),
+        default=0,
+        help_text=_(
+            "Positions of this walk's trail dropped because reaching them "
+            "needed more than GPS_MAX_SPEED_KMH."
+        ),
+    )
 
     class Meta:
         verbose_name = _("walk start")
@@ -226,7 +234,7 @@ class Incident(models.Model):
         indexes = [models.Index(fields=["resolved_at", "raised_at"])]
 
     def __str__(self) -> str:
-        return f"{self.booking} {self.raised_at:%Y-%m-%d %H:%M}"
+        return f"{self.booking} {timezone.localtime(self.raised_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_open(self) -> bool:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
@@ -276,16 +277,23 @@ def record_points(
         for fix in kept
     ]
     before = len(stored)
-    TrackPoint.objects.bulk_create(rows, ignore_conflicts=True)
+    jumps = len(candidates) - len(kept)
+    with transaction.atomic():
+        TrackPoint.objects.bulk_create(rows, ignore_conflicts=True)
+        if jumps:
+            WalkStart.objects.filter(booking=booking).update(
+                gps_jumps_dropped=F("gps_jumps_dropped") + jumps
+            )
     # bulk_create returns every row, stored or ignored, so count instead.
     added = TrackPoint.objects.filter(booking=booking).count() - before
     result = TrackResult(stored=added, dropped=len(points) - added)
     if result.dropped:
         logger.info(
-            "Walk %s: %s GPS points stored, %s dropped",
+            "Walk %s: %s GPS points stored, %s dropped, %s of them jumps",
             booking.reference,
             result.stored,
             result.dropped,
+            jumps,
         )
     return result
 

@@ -524,6 +524,15 @@ class Booking(models.Model):
         return event
 
     @property
+    def is_series_follow_up(self) -> bool:
+        """Whether this is a later booking of a weekly series.
+
+        Only the first booking of a series carries the form's token, and
+        messages about the whole series go out with that one.
+        """
+        return self.series_id is not None and self.request_token is None
+
+    @property
     def is_cancellable(self) -> bool:
         return (
             self.status in self.CANCELLABLE_STATUSES and self.starts_at > timezone.now()

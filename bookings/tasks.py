@@ -22,6 +22,8 @@ def send_booking_received(booking_id: int) -> None:
     if booking is None:
         logger.info("Booking %s is gone; no booking received message sent", booking_id)
         return
+    if booking.is_series_follow_up:
+        return
     with transaction.atomic():
         notify(
             Event.BOOKING_RECEIVED,

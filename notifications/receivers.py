@@ -28,6 +28,8 @@ def _walker_user(booking: Booking) -> Any:
 
 
 def on_booking_created(sender: Any, booking: Booking, **kwargs: Any) -> None:
+    if booking.is_series_follow_up:
+        return
     notify(
         Event.BOOKING_RECEIVED,
         f"{Event.BOOKING_RECEIVED}:{booking.pk}",

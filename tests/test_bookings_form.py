@@ -330,3 +330,19 @@ def test_coordinates_stored_exactly(owner_client, dog):
     booking = Booking.objects.get()
     assert booking.latitude == Decimal("-6.301234")
     assert booking.area.slug == "gading-serpong"
+
+
+@time_machine.travel(dt.datetime(2026, 12, 4, 10, 0, tzinfo=WIB), tick=False)
+def test_series_sends_one_received_email(
+    owner_client, owner, dog, django_capture_on_commit_callbacks
+):
+    data = form_data([dog], date="2026-12-07", start_time="07:00")
+    data.update(repeat_weekdays=["1", "3", "5"], repeat_weeks="4")
+    with django_capture_on_commit_callbacks(execute=True):
+        post(owner_client, data)
+
+    owner.language = "en"
+    owner.save()
+    assert Booking.objects.count() == 12
+    assert len(mail.outbox) == 1
+    assert "12" in mail.outbox[0].body

@@ -344,9 +344,11 @@ def _walk_context(booking: Booking, media_url: Any) -> dict[str, Any]:
         }
         for item in booking.walk_media.all()
     ]
+    report = WalkReport.objects.filter(booking=booking, state="filed").first()
     return {
         "booking": booking,
         "walk_start": walk_start,
+        "walked_minutes": report.duration_minutes if report else None,
         "media": media,
         "route": draw_route(points),
         "points_json": [[round(p[0], 6), round(p[1], 6)] for p in points],
@@ -402,9 +404,10 @@ def feed(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _feed_response(
-    request: HttpRequest, booking: Booking, media_url: Any
+    request: HttpRequest, booking: Booking, media_url: Any, shared: bool = False
 ) -> HttpResponse:
     context = _walk_context(booking, media_url)
+    context["shared"] = shared
     response = render(request, "reports/_feed.html", context)
     if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.IN_PROGRESS):
         # The walk is over: the page reloads once to show the report.
@@ -494,9 +497,14 @@ def _shared_media_url(token: str) -> Any:
 
 @never_cache
 def shared(request: HttpRequest, token: str) -> HttpResponse:
-    link = get_share_link(token)
+    try:
+        link = get_share_link(token)
+    except Http404:
+        # Revoked, ended or never made: the visitor reads why, not Django's 404.
+        return render(request, "reports/shared_ended.html", status=404)
     context = _walk_context(link.booking, _shared_media_url(token))
     context["feed_url"] = reverse("reports:shared-feed", args=[token])
+    context["shared"] = True
     return render(request, "reports/shared.html", context)
 
 
@@ -509,7 +517,7 @@ def shared_feed(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "reports/_shared_ended.html")
         response.status_code = HTMX_STOP_POLLING
         return response
-    return _feed_response(request, link.booking, _shared_media_url(token))
+    return _feed_response(request, link.booking, _shared_media_url(token), shared=True)
 
 
 # Media -----------------------------------------------------------------------

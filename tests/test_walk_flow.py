@@ -683,3 +683,166 @@ def test_owner_page_queries_do_not_grow(
         )
     with django_assert_max_num_queries(25):
         owner_client.get(url)
+
+
+# After the walk and live pages ---------------------------------------------
+
+
+def test_access_notes_hidden_once_report_filed(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    booking.access_notes = "Gate code 4711"
+    booking.save(update_fields=["access_notes"])
+    url = reverse("walkers:walk", args=[booking.reference])
+    assert "Gate code 4711" in walker_client.get(url).content.decode()
+
+    complete(walker_client, booking)
+
+    # The booked end is still ahead: the walk ended early, with the report.
+    assert booking.ends_at > timezone.now()
+    content = walker_client.get(url).content.decode()
+    assert "Gate code 4711" not in content
+    assert "The walk has ended, so the access and handover notes are hidden." in (
+        content
+    )
+
+
+def test_access_notes_kept_while_walk_runs_late(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog, minutes_ago=200)
+    booking.access_notes = "Gate code 4711"
+    booking.save(update_fields=["access_notes"])
+
+    assert booking.ends_at < timezone.now()
+    page = walker_client.get(reverse("walkers:walk", args=[booking.reference]))
+    assert "Gate code 4711" in page.content.decode()
+
+
+def test_history_lists_walk_completed_early(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    complete(walker_client, booking)
+    assert booking.ends_at > timezone.now()
+
+    content = walker_client.get(reverse("walkers:history")).content.decode()
+
+    assert (
+        booking.starts_at.astimezone(timezone.get_current_timezone()).strftime("%H:%M")
+        in content.split('data-testid="past-walks"')[1]
+    )
+    assert "No past walks yet." not in content
+
+
+@pytest.mark.parametrize("walks", [5, 15])
+def test_history_queries_do_not_grow(
+    walker_client, owner, walker, dog, django_assert_max_num_queries, walks
+):
+    # Walks an hour and ten minutes apart, so the walker's walks never overlap.
+    for index in range(walks):
+        complete(
+            walker_client, running_walk(owner, walker, dog, minutes_ago=70 * index)
+        )
+
+    with django_assert_max_num_queries(15):
+        response = walker_client.get(reverse("walkers:history"))
+
+    assert response.content.decode().count('class="list-group-item"') == walks
+
+
+def test_completed_walk_page_drops_on_the_way(walker_client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    booking.on_the_way_at = timezone.now() - dt.timedelta(minutes=30)
+    booking.save(update_fields=["on_the_way_at"])
+    complete(walker_client, booking)
+
+    page = walker_client.get(reverse("walkers:walk", args=[booking.reference]))
+
+    assert 'data-testid="on-the-way"' not in page.content.decode()
+
+
+def test_completed_walk_without_records_worded_as_over(
+    owner_client, owner, walker, dog
+):
+    booking = confirmed_walk(owner, walker, dog)
+    booking.status = Booking.Status.COMPLETED
+    booking.save(update_fields=["status"])
+
+    content = owner_client.get(
+        reverse("reports:walk", args=[booking.reference])
+    ).content.decode()
+
+    assert "The walk has not started yet." not in content
+    assert "Updates from the walk appear here as they arrive." not in content
+    assert "No pick-up was recorded for this walk." in content
+    assert "No photos or videos were sent on this walk." in content
+
+
+def test_completed_walk_says_walked_for(owner_client, walk, walker_client):
+    complete(walker_client, walk)
+    minutes = WalkReport.objects.get(booking=walk).duration_minutes
+
+    content = owner_client.get(
+        reverse("reports:walk", args=[walk.reference])
+    ).content.decode()
+
+    assert "Walking for" not in content
+    assert f"Walked for {minutes} minutes" in content
+
+
+def test_owner_sees_incident_resolved(owner_client, walk, walker, staff):
+    resolved_at = timezone.now()
+    Incident.objects.create(
+        booking=walk, raised_by=walker.user, resolved_at=resolved_at, resolved_by=staff
+    )
+    time = timezone.localtime(resolved_at).strftime("%H:%M")
+
+    content = owner_client.get(
+        reverse("reports:feed", args=[walk.reference])
+    ).content.decode()
+
+    assert f"Pompy Go ops resolved it at {time}." in content
+    assert "will call you" not in content
+
+
+def test_owner_sees_open_incident_handled(owner_client, walk, walker):
+    Incident.objects.create(booking=walk, raised_by=walker.user)
+
+    content = owner_client.get(
+        reverse("reports:feed", args=[walk.reference])
+    ).content.decode()
+
+    assert "Pompy Go ops are handling it and will call you." in content
+
+
+def test_shared_page_worded_for_family(client, owner, walker, dog):
+    booking = running_walk(owner, walker, dog)
+    booking.walk_start.started_far = True
+    booking.walk_start.distance_from_address_m = 6657
+    booking.walk_start.save()
+    Incident.objects.create(booking=booking, raised_by=walker.user)
+    link = ShareLink.objects.create(booking=booking)
+
+    for view in ("reports:shared", "reports:shared-feed"):
+        content = client.get(reverse(view, args=[link.token])).content.decode()
+
+        assert "6657" not in content
+        assert "your address" not in content
+        assert "will call you" not in content
+        assert "Pompy Go ops are handling it." in content
+
+
+@pytest.mark.parametrize("ending", ["revoked", "completed", "unknown"])
+def test_ended_share_link_gets_friendly_page(client, walk, walker_client, ending):
+    link = ShareLink.objects.create(booking=walk)
+    token = link.token
+    if ending == "revoked":
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    elif ending == "completed":
+        complete(walker_client, walk)
+    else:
+        token = "no-such-token"
+
+    response = client.get(reverse("reports:shared", args=[token]))
+
+    assert response.status_code == 404
+    content = response.content.decode()
+    assert "This live link has ended" in content
+    assert "No ShareLink matches" not in content

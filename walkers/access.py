@@ -48,7 +48,19 @@ NOTES_LEAD_TIME = dt.timedelta(hours=2)
 
 
 def access_notes_visible(booking: Any, now: dt.datetime | None = None) -> bool:
+    """Tell whether the walker may read the notes now.
+
+    A walk ends when its report is filed (the booking is completed), which
+    may be before or after its booked end: a running walk keeps the notes
+    past the booked end, a completed or cancelled one hides them at once.
+    """
+    from bookings.models import Booking
+
     now = now or timezone.now()
+    if booking.status == Booking.Status.IN_PROGRESS:
+        return True
+    if booking.status in (Booking.Status.COMPLETED, Booking.Status.CANCELLED):
+        return False
     return bool(booking.starts_at - NOTES_LEAD_TIME <= now < booking.ends_at)
 
 

@@ -287,9 +287,11 @@ def offer_decline(request: HttpRequest, walker: WalkerProfile, pk: int) -> HttpR
 
 @walker_required
 def history(request: HttpRequest, walker: WalkerProfile) -> HttpResponse:
+    # A walk completed before its booked end is past too, as the count says.
     past = (
         Booking.objects.filter(walker=walker)
-        .past()
+        .filter(Q(ends_at__lte=timezone.now()) | Q(status=Booking.Status.COMPLETED))
+        .order_by("-starts_at")
         .select_related("service", "area")
         .prefetch_related(Prefetch("dogs", queryset=Dog.objects.only("name")))
     )

@@ -866,9 +866,14 @@ def accept_offer(offer: Offer, walker: WalkerProfile) -> Booking:
     now = timezone.now()
     try:
         with transaction.atomic():
-            # Lock the booking before the offer: every assignment takes them
-            # in this order (its UPDATE of the booking, then the receivers'
-            # UPDATE of its offers), so two paths cannot deadlock.
+            # Lock the walker, the booking, then the offer: the order in which
+            # assign_walker and its receivers take them, so that an accept and
+            # a manual or batch assignment wait for each other, not deadlock.
+            list(
+                WalkerProfile.objects.select_for_update()
+                .filter(pk=walker.pk)
+                .values_list("pk", flat=True)
+            )
             booking = Booking.objects.select_for_update().get(pk=offer.booking_id)
             locked = Offer.objects.select_for_update().get(pk=offer.pk)
             if locked.walker_id != walker.pk or locked.state != Offer.State.SENT:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -339,9 +339,12 @@ def cancel(
 def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
     """Put a walker on a booking and confirm it.
 
-    Raises WalkerUnavailable when the walker may not take it. The check below
-    gives a clear message in the common case; the exclusion constraint in
-    PostgreSQL decides when two assignments race each other.
+    Raises WalkerUnavailable when the walker may not take it. The walker's
+    row is locked first, so two assignments of one walker take turns and the
+    second one's overlap check sees the first one's walk. The exclusion
+    constraint in PostgreSQL still has the last word, and a deadlock between
+    racing assignments (one path locks the booking before the walker) ends
+    as WalkerUnavailable too.
     """
     problems = walker.eligibility_problems(booking)
     if problems:
@@ -349,21 +352,16 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
             _("%(walker)s cannot take this booking: %(reasons)s")
             % {"walker": walker, "reasons": " ".join(problems)}
         )
-    clash = (
-        Booking.objects.holding_walker()
-        .filter(walker=walker)
-        .overlapping(booking.starts_at, booking.ends_at)
-        .exclude(pk=booking.pk)
-        .first()
-    )
-    if clash:
-        raise WalkerUnavailable(
-            _("%(walker)s already has booking %(other)s at an overlapping time.")
-            % {"walker": walker, "other": clash.reference}
-        )
     note = str(_("Walker assigned: %(walker)s") % {"walker": walker})
     try:
         with transaction.atomic():
+            list(
+                type(walker)
+                .objects.select_for_update()
+                .filter(pk=walker.pk)
+                .values_list("pk", flat=True)
+            )
+            _check_no_overlap(booking, walker)
             if booking.status == Booking.Status.CONFIRMED:
                 _change_walker(booking, walker, actor, note)
             else:
@@ -373,11 +371,14 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
             signals.walker_assigned.send(
                 sender=Booking, booking=booking, walker=walker, actor=actor
             )
-    except IntegrityError:
+    except (IntegrityError, OperationalError) as error:
+        if isinstance(error, OperationalError) and not _is_deadlock(error):
+            raise
         logger.info(
-            "Walker %s lost the race for booking %s: overlapping walk",
+            "Walker %s lost the race for booking %s: %s",
             walker.pk,
             booking.reference,
+            type(error.__cause__ or error).__name__,
         )
         raise WalkerUnavailable(
             _("%(walker)s was just assigned another walk at an overlapping time.")
@@ -390,6 +391,26 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
         # None when the matching assigned it.
         getattr(actor, "pk", None),
     )
+
+
+def _check_no_overlap(booking: Booking, walker: Any) -> None:
+    clash = (
+        Booking.objects.holding_walker()
+        .filter(walker=walker)
+        .overlapping(booking.starts_at, booking.ends_at)
+        .exclude(pk=booking.pk)
+        .first()
+    )
+    if clash:
+        raise WalkerUnavailable(
+            _("%(walker)s already has booking %(other)s at an overlapping time.")
+            % {"walker": walker, "other": clash.reference}
+        )
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    # PostgreSQL's SQLSTATE for "deadlock detected".
+    return getattr(error.__cause__, "pgcode", None) == "40P01"
 
 
 def mark_on_the_way(booking: Booking, walker: Any) -> None:

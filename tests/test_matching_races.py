@@ -122,3 +122,20 @@ def test_batch_races_manual_assignment_of_same_walker(staff):
     else:
         assert isinstance(manual_result, WalkerUnavailable), manual_result
         assert len(batch_result.assigned) == 1
+
+
+class PostgresError(Exception):
+    def __init__(self, pgcode: str) -> None:
+        super().__init__(pgcode)
+        self.pgcode = pgcode
+
+
+@pytest.mark.parametrize(("pgcode", "deadlock"), [("40P01", True), ("57014", False)])
+def test_deadlock_detected_by_sqlstate(pgcode, deadlock):
+    from django.db import OperationalError
+
+    from bookings.services import _is_deadlock
+
+    error = OperationalError("deadlock detected")
+    error.__cause__ = PostgresError(pgcode)
+    assert _is_deadlock(error) is deadlock

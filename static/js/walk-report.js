@@ -5,6 +5,13 @@
 // the next time the page opens.
 (function () {
   "use strict";
+  // The page after filing names the filed report's key: its copy is done.
+  document.querySelectorAll("[data-filed-draft-key]").forEach(function (el) {
+    try {
+      localStorage.removeItem(el.dataset.filedDraftKey);
+      sessionStorage.removeItem(el.dataset.filedDraftKey + "-filed");
+    } catch (error) { /* storage unavailable */ }
+  });
   var form = document.getElementById("report-form");
   if (!form) return;
   var key = form.dataset.draftKey;
@@ -67,7 +74,7 @@
   form.addEventListener("change", changed);
   form.addEventListener("submit", function (event) {
     if (event.submitter && event.submitter.value === "file") {
-      // Kept until the server confirms: the next page load clears it.
+      // Kept until the server confirms: the walk's page after filing clears it.
       sessionStorage.setItem(key + "-filed", "1");
     }
   });

@@ -90,12 +90,38 @@
   }
   function setState(item, state, percent) {
     var li = row(item);
+    var bar = li.querySelector(".progress-bar");
     li.dataset.state = state;
     li.querySelector(".state").textContent = state === "error" ? item.error : message("msg" + state.charAt(0).toUpperCase() + state.slice(1));
+    if (state === "error") percent = 100;
     if (percent !== undefined) {
-      li.querySelector(".progress-bar").style.width = percent + "%";
+      bar.style.width = percent + "%";
       li.querySelector(".progress").setAttribute("aria-valuenow", percent);
     }
+    // Red when not sent, green when sent, striped while waiting to retry.
+    bar.classList.toggle("bg-danger", state === "error");
+    bar.classList.toggle("bg-success", state === "sent");
+    bar.classList.toggle("progress-bar-striped", state === "queued" && (item.attempts || 0) > 0);
+    showRetry(li, item, state);
+  }
+  function showRetry(li, item, state) {
+    var button = li.querySelector(".retry");
+    var retryable = (state === "error" && item.blob) || (state === "queued" && (item.attempts || 0) > 0);
+    if (!retryable) { if (button) button.remove(); return; }
+    if (button) return;
+    button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-sm btn-outline-danger mt-1 retry";
+    button.dataset.testid = "upload-retry";
+    button.textContent = message("msgRetry");
+    button.addEventListener("click", function () {
+      button.remove();
+      item.error = "";
+      item.attempts = 0;
+      setState(item, "queued", 0);
+      saveItem(item).then(drain);
+    });
+    li.appendChild(button);
   }
 
   function addSent(result) {
@@ -188,6 +214,7 @@
     };
     if (file.size > max) {
       item.error = message("msgTooBig", { max: Math.round(max / 1048576) + " MB" });
+      item.blob = null;  // Sending it again cannot help, so no retry button.
       setState(item, "error");
       return;
     }

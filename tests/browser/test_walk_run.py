@@ -18,6 +18,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from bookings.models import Booking
+from reports import services
 from reports.models import Incident, Review, WalkMedia
 from tests.factories import (
     BookingFactory,
@@ -25,6 +26,7 @@ from tests.factories import (
     UserFactory,
     WalkerProfileFactory,
 )
+from tests.test_walk_support import PICKUP_CHECKLIST, jpeg_bytes, upload
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MENTENG = {"latitude": -6.1961, "longitude": 106.832}
@@ -141,6 +143,9 @@ def test_walker_runs_walk_owner_watches_and_rates(
     expect(walker_page).to_have_url(re.compile(r"/walkers/me/walks/"))
     booking.refresh_from_db()
     assert booking.status == Booking.Status.COMPLETED
+    draft_key = f"walk-report-{booking.reference}"
+    walker_page.wait_for_load_state("load")
+    assert walker_page.evaluate(f"localStorage.getItem('{draft_key}')") is None
 
     # The owner's page reloads itself into the report, and the owner rates.
     expect(owner_page.get_by_test_id("report")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
@@ -162,4 +167,42 @@ def test_walker_runs_walk_owner_watches_and_rates(
         assert not image.getexif()
     dropoff = photos.get(phase="dropoff")
     assert dropoff.height > dropoff.width
+    assert browser_events.page_errors == []
+
+
+def test_failed_upload_shown_red_with_retry(
+    phone_page, log_in, browser_events, settings, tmp_path
+):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    owner = UserFactory()
+    walker = WalkerProfileFactory()
+    booking = BookingFactory(
+        owner=owner,
+        dogs=[DogFactory(owner=owner)],
+        walker=walker,
+        status=Booking.Status.CONFIRMED,
+        starts_at=timezone.now() - dt.timedelta(minutes=5),
+    )
+    services.start_walk(
+        booking,
+        walker_user=walker.user,
+        checklist=PICKUP_CHECKLIST,
+        photo=upload(jpeg_bytes()),
+        latitude=None,
+        longitude=None,
+    )
+    log_in(phone_page, walker.user)
+    phone_page.goto(f"/walk/{booking.reference}/run/")
+    not_a_photo = tmp_path / "notes.jpg"
+    not_a_photo.write_bytes(b"just some text, not a photo")
+
+    phone_page.get_by_test_id("gallery-input").set_input_files(str(not_a_photo))
+
+    item = phone_page.get_by_test_id("upload-item")
+    expect(item).to_have_attribute("data-state", "error")
+    expect(item.locator(".progress-bar")).to_have_class(re.compile(r"\bbg-danger\b"))
+    expect(phone_page.get_by_test_id("upload-retry")).to_be_visible()
+    phone_page.get_by_test_id("upload-retry").click()
+    expect(item).to_have_attribute("data-state", "error")
+    assert booking.walk_media.count() == 1
     assert browser_events.page_errors == []

@@ -52,7 +52,7 @@ class WalkRecordAdmin(admin.ModelAdmin):
 
 
 class EvidenceAdmin(WalkRecordAdmin):
-    """An admin for rows that nobody may change: they are the walk's evidence."""
+    """An admin for rows that cannot be changed: the walk's evidence."""
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -290,8 +290,9 @@ def report(request: HttpRequest, walker: WalkerProfile, reference: str) -> HttpR
         if filing and not form.check_complete():
             return _report_page(request, booking, form, dropoff, status=400)
         photo = form.cleaned_data.get("dropoff_photo")
-        # The form has checked the photo, so storing it cannot fail on its
-        # content. The photo and the answers are saved together or not at all.
+        # clean_dropoff_photo has already checked the photo, so add_media does
+        # not raise on its content. The photo and the answers share one
+        # transaction.
         with transaction.atomic():
             if photo:
                 dropoff, _new = services.add_media(

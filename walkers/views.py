@@ -287,7 +287,8 @@ def offer_decline(request: HttpRequest, walker: WalkerProfile, pk: int) -> HttpR
 
 @walker_required
 def history(request: HttpRequest, walker: WalkerProfile) -> HttpResponse:
-    # A walk completed before its booked end is past too, as the count says.
+    # A walk completed before its booked end is past too, so the list matches
+    # the "walks completed" count.
     past = (
         Booking.objects.filter(walker=walker)
         .filter(Q(ends_at__lte=timezone.now()) | Q(status=Booking.Status.COMPLETED))

@@ -142,7 +142,7 @@ def escalate_to_ops(now_iso: str | None = None) -> int:
         walker__isnull=True,
         starts_at__gt=now - dt.timedelta(hours=1),
         starts_at__lte=now
-        + dt.timedelta(minutes=settings.ESCALATE_UNMATCHED_MINUTES_BEFORE),
+        + dt.timedelta(minutes=settings.MATCHING_ESCALATE_BEFORE_MINUTES),
     )
     late = Booking.objects.filter(
         status=Booking.Status.CONFIRMED,

@@ -569,7 +569,7 @@ def test_started_walk_is_not_escalated(owner, walker, dog, staff):
 
 
 def test_unmatched_booking_escalates_once(owner, dog, staff, settings):
-    settings.ESCALATE_UNMATCHED_MINUTES_BEFORE = 180
+    settings.MATCHING_ESCALATE_BEFORE_MINUTES = 180
     starts_at = walk_start(days=3)
     booking = BookingFactory(owner=owner, dogs=[dog], starts_at=starts_at)
 

@@ -846,3 +846,19 @@ def test_ended_share_link_gets_friendly_page(client, walk, walker_client, ending
     content = response.content.decode()
     assert "This live link has ended" in content
     assert "No ShareLink matches" not in content
+
+
+def test_old_report_without_incident_points_to_emergency(
+    owner_client, walk, walker_client, walker
+):
+    complete(walker_client, walk)
+    # A report filed before the emergency check, with "No" after an emergency.
+    Incident.objects.create(booking=walk, raised_by=walker.user)
+
+    content = owner_client.get(
+        reverse("reports:walk", args=[walk.reference])
+    ).content.decode()
+
+    incidents_row = content.split(">Incidents</dt>")[1].split("</dd>")[0]
+    assert "The walker raised an emergency: see below." in incidents_row
+    assert "none" not in incidents_row

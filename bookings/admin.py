@@ -205,8 +205,27 @@ class BookingAdmin(admin.ModelAdmin):
         "updated_at",
         "matching",
     ]
+    # Once a walker holds the booking, its time, dogs and place are what the
+    # walker agreed to; ops cancel and rebook rather than move it.
+    HELD_FIELDS = (
+        "owner",
+        "dogs",
+        "service",
+        "area",
+        "district",
+        "starts_at",
+        "ends_at",
+    )
     inlines = [BookingEventInline, OfferInline]
     actions = ["assign_walker_action", "batch_assign_action"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and (
+            obj.walker_id or obj.status != Booking.Status.REQUESTED
+        ):
+            fields.extend(self.HELD_FIELDS)
+        return fields
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         # A booking being added has no offers yet.

@@ -181,3 +181,36 @@ def test_admin_end_before_start_gets_plain_message(staff_client, owner, dog):
     assert response.status_code == 200
     assert "The end must be after the start." in response.content.decode()
     assert Booking.objects.count() == 0
+
+
+def test_assigned_booking_times_cannot_be_edited(staff_client, staff, walker):
+    from bookings.services import assign_walker
+
+    booking = BookingFactory()
+    assign_walker(booking, walker, staff)
+    start = booking.starts_at
+    url = reverse("admin:bookings_booking_change", args=[booking.pk])
+    page = staff_client.get(url)
+    form = page.context["adminform"].form
+
+    assert "starts_at" not in form.fields
+    assert "dogs" not in form.fields
+    staff_client.post(
+        url,
+        {
+            "starts_at_0": "2026-12-30",
+            "starts_at_1": "07:30:00",
+            "address": booking.address,
+            "latitude": "-6.196000",
+            "longitude": "106.832000",
+            "price": str(booking.price),
+            "access_notes": "",
+            "handover_notes": "",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "offers-TOTAL_FORMS": "0",
+            "offers-INITIAL_FORMS": "0",
+        },
+    )
+    booking.refresh_from_db()
+    assert booking.starts_at == start

@@ -21,6 +21,7 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "pompygo.id",
     "DATABASE_URL": "postgres://pompygo@127.0.0.1:5432/pompygo",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "OPS_PHONE": "+62 21 5550 1234",
 }
 
 
@@ -43,6 +44,15 @@ def test_deploy_check_passes_in_production():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
     assert "WARNING" not in result.stderr
+
+
+def test_deploy_check_asks_for_ops_phone():
+    environment = {**PRODUCTION}
+    del environment["OPS_PHONE"]
+    result = run_manage(environment, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode != 0
+    assert "pompygo.W001" in result.stderr
 
 
 def test_deploy_check_catches_short_secret_key():

@@ -25,8 +25,8 @@ DATE_PROBLEMS = {"past", "dog_busy", "too_far_ahead"}
 
 class ServiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        minutes = _("%(minutes)s min") % {"minutes": obj.duration_minutes}
-        return f"{obj.name} · {minutes} · {format_rupiah(obj.price)}"
+        # Service names already say how long the walk is.
+        return f"{obj.name} · {format_rupiah(obj.price)}"
 
 
 class DistrictChoiceField(forms.ModelChoiceField):

@@ -6,12 +6,14 @@ below it send the best candidate an offer, move to the next one when an
 offer is declined or expires, and put a booking that the machine cannot
 place in the ops queue. `batch_assign` places many bookings at once.
 
-Every assignment goes through `bookings.services.assign_walker`, so the
-exclusion constraint in PostgreSQL has the last word on double bookings.
+Every assignment goes through `bookings.services.assign_walker`, or for the
+batch its bulk form `assign_walkers`, so the exclusion constraint in
+PostgreSQL has the last word on double bookings.
 """
 
 import datetime as dt
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,7 +51,7 @@ from bookings.models import (
     MatchRun,
     Offer,
 )
-from bookings.services import WalkerUnavailable, assign_walker
+from bookings.services import WalkerUnavailable, assign_walker, assign_walkers
 from pompygo.lib.timezones import local_day_bounds
 from walkers.eligibility import distance_km, eligibility_problems_for
 from walkers.models import PreferredWalker, WalkerProfile, verified_walker_ids
@@ -222,7 +224,7 @@ def rank_candidates(booking: Booking, explain: bool = False) -> Ranking:
         )
         if that_day >= walker.max_walks_per_day or overlapping:
             continue
-        if not others or not _travel_problems(booking, others):
+        if not others or _can_travel(booking, others):
             eligible.append((walker, walker_km))
     return _ranked(booking, eligible, considered)
 
@@ -249,16 +251,18 @@ def _ranked(
     """Score the eligible walkers, each with their km from home to the walk."""
     facts = ScoreFacts.load(booking, [walker.pk for walker, _km in eligible])
     weights = normalized_weights()
-    tiers = [facts.tier(walker.pk) for walker, _km in eligible]
     # Rank on the scores alone first, and build candidates only for the top.
-    scores = [
-        facts.score(walker, km, tier, weights)
-        for (walker, km), tier in zip(eligible, tiers, strict=True)
-    ]
-    order = sorted(
-        range(len(eligible)),
-        key=lambda i: (-tiers[i], -scores[i], eligible[i][1], eligible[i][0].pk),
+    tiers, scores = facts.scores(
+        [walker for walker, _km in eligible], [km for _walker, km in eligible], weights
     )
+    order = np.lexsort(
+        (
+            np.array([walker.pk for walker, _km in eligible]),
+            np.array([km for _walker, km in eligible]),
+            -scores,
+            -tiers,
+        )
+    ).tolist()
     candidates = [
         facts.candidate(eligible[i][0], eligible[i][1], weights)
         for i in order[:MAX_CANDIDATES]
@@ -300,8 +304,9 @@ def _eligible_rows(booking: Booking) -> list[WalkerRow]:
     The same rules as walkers.eligibility, in one query: verified and
     active, the dog sizes, the weekly pattern and time off on the WIB day,
     and never offered this booking. The caller checks the rest from the
-    day's walks, which it loads anyway: the radius (a box here), overlaps,
-    the daily maximum and the travel time between walks. Correlated
+    day's walks, which it loads anyway: the exact radius (checked here
+    with a margin), overlaps, the daily maximum and the travel time
+    between walks. Correlated
     subqueries on bookings made this query 15 times slower.
     """
     from walkers.models import AvailabilityException, WeeklyAvailability
@@ -352,6 +357,11 @@ def _eligible_rows(booking: Booking) -> list[WalkerRow]:
     for size in sizes:
         # No size name is part of another, so a substring test is exact.
         walkers = walkers.filter(dog_sizes__contains=size)
+    # The caller checks the radius exactly; this cuts the corners of the box
+    # in PostgreSQL, with a margin for its floating point differing from numpy.
+    walkers = walkers.alias(
+        km=_sql_haversine_km(float(booking.latitude), float(booking.longitude))
+    ).filter(km__lte=Cast("service_radius_km", FloatField()) + Value(0.001))
     rows = walkers.order_by("pk").values_list(
         "pk",
         "level",
@@ -370,6 +380,22 @@ def _eligible_rows(booking: Booking) -> list[WalkerRow]:
         name = f"{first} {last}".strip() or email.split("@")[0]
         found.append(WalkerRow(pk, level, latitude, longitude, radius, maximum, name))
     return found
+
+
+def _sql_haversine_km(latitude: float, longitude: float) -> Any:
+    """Build the SQL great-circle km from a walker's home to a point, as numpy's."""
+    walker_latitude = Radians(Cast("home_latitude", FloatField()))
+    walker_longitude = Radians(Cast("home_longitude", FloatField()))
+    latitude_radians = Value(math.radians(latitude), output_field=FloatField())
+    longitude_radians = Value(math.radians(longitude), output_field=FloatField())
+    half_chord = Power(Sin((latitude_radians - walker_latitude) / 2), 2) + Cos(
+        walker_latitude
+    ) * Cos(latitude_radians) * Power(
+        Sin((longitude_radians - walker_longitude) / 2), 2
+    )
+    return Value(2 * EARTH_RADIUS_KM, output_field=FloatField()) * ASin(
+        Sqrt(half_chord)
+    )
 
 
 def walks_around(
@@ -421,6 +447,24 @@ def walks_around(
             Walk(reference, starts_at, ends_at, latitude, longitude, True)
         )
     return walks
+
+
+def _can_travel(booking: Booking, walks: list[Walk]) -> bool:
+    """Return whether _travel_problems finds none, without writing its messages."""
+    for walk in walks:
+        if walk.starts_at < booking.ends_at and booking.starts_at < walk.ends_at:
+            if walk.is_offer:
+                return False
+            continue
+        km = distance_km(
+            walk.latitude, walk.longitude, booking.latitude, booking.longitude
+        )
+        gap = dt.timedelta(minutes=travel_minutes(km))
+        if walk.ends_at <= booking.starts_at < walk.ends_at + gap:
+            return False
+        if booking.ends_at <= walk.starts_at < booking.ends_at + gap:
+            return False
+    return True
 
 
 def _travel_problems(booking: Booking, walks: list[Walk]) -> list[str]:
@@ -568,17 +612,43 @@ class ScoreFacts:
             "load": max(0.0, 1 - self.week_load.get(walker.pk, 0) / capacity),
         }
 
-    def score(
-        self, walker: WalkerRow, km: float, tier: int, weights: dict[str, float]
-    ) -> float:
-        parts = self.walker_parts(walker)
-        return (
-            weights["distance"] * max(0.0, 1 - km / walker.service_radius_km)
-            + weights["rating"] * parts["rating"]
-            + weights["reliability"] * parts["reliability"]
-            + weights["load"] * parts["load"]
-            + weights["familiarity"] * FAMILIARITY[tier]
+    def scores(
+        self, walkers: list[WalkerRow], km: list[float], weights: dict[str, float]
+    ) -> tuple[Any, Any]:
+        """Return the walkers' tiers and scores as numpy arrays.
+
+        The same arithmetic in the same order as ``candidate``, element by
+        element, so each score is the float that its candidate has.
+        """
+        ids = [walker.pk for walker in walkers]
+        tiers = np.array([self.tier(pk) for pk in ids], dtype=np.int64)
+        ratings = [self.ratings.get(pk, (0.0, 0)) for pk in ids]
+        starts = [self.starts.get(pk, (0, 0)) for pk in ids]
+        rating_total = np.array([total for total, _count in ratings], dtype=float)
+        rating_count = np.array([count for _total, count in ratings], dtype=float)
+        started = np.array([count for count, _on_time in starts], dtype=float)
+        on_time = np.array([count for _started, count in starts], dtype=float)
+        dropped = np.array([self.dropped.get(pk, 0) for pk in ids], dtype=float)
+        week_load = np.array([self.week_load.get(pk, 0) for pk in ids], dtype=float)
+        radius = np.array([walker.service_radius_km for walker in walkers], dtype=float)
+        capacity = 7 * np.array(
+            [walker.max_walks_per_day for walker in walkers], dtype=float
         )
+        rating = (rating_total + RATING_PRIOR * PRIOR_WALKS) / (
+            rating_count + PRIOR_WALKS
+        )
+        on_time_rate = (on_time + ON_TIME_PRIOR * PRIOR_WALKS) / (started + PRIOR_WALKS)
+        kept_rate = 1 - dropped / (started + dropped + PRIOR_WALKS)
+        familiarity = np.array([FAMILIARITY[tier] for tier in tiers.tolist()])
+        scores = (
+            weights["distance"]
+            * np.maximum(0.0, 1 - np.array(km, dtype=float) / radius)
+            + weights["rating"] * ((rating - 1) / 4)
+            + weights["reliability"] * (on_time_rate * kept_rate)
+            + weights["load"] * np.maximum(0.0, 1 - week_load / capacity)
+            + weights["familiarity"] * familiarity
+        )
+        return tiers, scores
 
     def candidate(
         self, walker: WalkerRow, km: float, weights: dict[str, float]
@@ -682,11 +752,18 @@ def _follow_status(
         )
 
 
+# The attribute that batch_assign sets on a booking whose matching it closed
+# in bulk: the next walker_assigned of that booking has nothing left to do.
+CLOSED_IN_BULK = "matching_closed_in_bulk"
+
+
 @receiver(signals.walker_assigned, dispatch_uid="matching-walker-assigned")
 def _close_matching(
     sender: Any, booking: Booking, walker: WalkerProfile, **kwargs: Any
 ) -> None:
     """Withdraw other offers of a booking once any path assigns it a walker."""
+    if booking.__dict__.pop(CLOSED_IN_BULK, False):
+        return
     _withdraw_open_offers(
         booking, _("Another walker was assigned."), keep_walker_id=walker.pk
     )
@@ -707,6 +784,29 @@ def _withdraw_open_offers(
     offers.update(
         state=Offer.State.WITHDRAWN, answered_at=timezone.now(), note=note[:255]
     )
+
+
+def _close_matching_in_bulk(pairs: list[tuple[Booking, Any]]) -> None:
+    """Do _close_matching's work for many assigned bookings in three queries."""
+    booking_ids = [booking.pk for booking, _walker in pairs]
+    kept = Q()
+    for booking, walker in pairs:
+        kept |= Q(booking_id=booking.pk, walker_id=walker.pk)
+    Offer.objects.filter(booking_id__in=booking_ids, state=Offer.State.SENT).exclude(
+        kept
+    ).update(
+        state=Offer.State.WITHDRAWN,
+        answered_at=timezone.now(),
+        note=str(_("Another walker was assigned."))[:255],
+    )
+    assigned = BookingMatch.State.ASSIGNED
+    BookingMatch.objects.filter(booking_id__in=booking_ids).update(state=assigned)
+    BookingMatch.objects.bulk_create(
+        [BookingMatch(booking_id=pk, state=assigned) for pk in booking_ids],
+        ignore_conflicts=True,
+    )
+    for booking, _walker in pairs:
+        setattr(booking, CLOSED_IN_BULK, True)
 
 
 def is_matchable(booking: Booking, now: dt.datetime | None = None) -> bool:
@@ -1371,12 +1471,23 @@ class BatchResult:
         return sum(score for _booking, _walker, score in self.assigned)
 
 
+def write_assignments(
+    pairs: list[tuple[Booking, WalkerProfile]],
+) -> list[Exception | None]:
+    """Assign the walkers in bulk, closing the bookings' matching in bulk too.
+
+    Returns, for each pair, None or the error that kept it out, as
+    assign_walkers does.
+    """
+    return assign_walkers(pairs, before_signals=_close_matching_in_bulk)
+
+
 def batch_assign(bookings: Iterable[Booking]) -> BatchResult:
     """Assign many bookings at once for the best total score, and write it.
 
-    Each assignment goes through assign_walker on its own, so one that lost
-    a race to an owner's cancellation, an offer accepted meanwhile or a
-    manual assignment is skipped and the rest still go through.
+    The assignments are written in chunks by assign_walkers, which skips a
+    booking that lost a race to an owner's cancellation, an offer accepted
+    meanwhile or a manual assignment, and still writes the rest.
     """
     bookings = sorted(bookings, key=lambda b: (b.starts_at, b.pk))
     result = BatchResult()
@@ -1386,11 +1497,11 @@ def batch_assign(bookings: Iterable[Booking]) -> BatchResult:
     problem = build_problem(bookings, walkers)
     picks = solve(problem)
     placed = {b for b, _w in picks}
-    for b, w in sorted(picks, key=lambda pick: bookings[pick[0]].starts_at):
+    ordered = sorted(picks, key=lambda pick: bookings[pick[0]].starts_at)
+    errors = write_assignments([(bookings[b], walkers[w]) for b, w in ordered])
+    for (b, w), error in zip(ordered, errors, strict=True):
         booking, walker = bookings[b], walkers[w]
-        try:
-            assign_walker(booking, walker, None)
-        except (WalkerUnavailable, IllegalTransition) as error:
+        if error is not None:
             logger.info(
                 "Batch skipped booking %s for walker %s: %s",
                 booking.reference,

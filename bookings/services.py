@@ -3,12 +3,12 @@
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -449,3 +449,210 @@ def _change_walker(booking: Booking, walker: Any, actor: Any, note: str) -> None
             note=note[:255],
         )
     booking.walker = walker
+
+
+# Assignments that assign_walkers writes in one transaction and one UPDATE.
+ASSIGNMENT_CHUNK_SIZE = 200
+
+
+def assign_walkers(
+    pairs: Sequence[tuple[Booking, Any]],
+    actor: Any = None,
+    before_signals: Callable[[list[tuple[Booking, Any]]], None] | None = None,
+) -> list[Exception | None]:
+    """Put walkers on requested bookings in bulk, for the batch matching.
+
+    Returns, for each (booking, walker) pair, None when it was assigned or
+    the WalkerUnavailable or IllegalTransition that kept it out. Each chunk
+    is one transaction: the walkers' rows are locked in order of id, their
+    other walks are checked for overlaps, one UPDATE confirms the bookings
+    still requested and unassigned, and the history rows go in with one
+    INSERT. ``before_signals``, when given, is called in the transaction
+    with the pairs assigned, so that a receiver's work can be done in bulk
+    first. The same signals as assign_walker's follow for each booking. A
+    chunk that violates the exclusion constraint or deadlocks is rolled back
+    and written again one assign_walker at a time.
+
+    NOTE: unlike assign_walker, the chunks do not check each walker's
+    availability and time off again; the caller is expected to have
+    checked them just before, as the batch's solver does.
+    """
+    results: list[Exception | None] = []
+    for start in range(0, len(pairs), ASSIGNMENT_CHUNK_SIZE):
+        chunk = pairs[start : start + ASSIGNMENT_CHUNK_SIZE]
+        try:
+            results.extend(_assign_chunk(chunk, actor, before_signals))
+        except (IntegrityError, OperationalError) as error:
+            if isinstance(error, OperationalError) and not _is_deadlock(error):
+                raise
+            logger.info(
+                "Bulk assignment of %s bookings failed (%s), assigning one by one",
+                len(chunk),
+                type(error.__cause__ or error).__name__,
+            )
+            results.extend(_assign_one_by_one(chunk, actor))
+    return results
+
+
+def _assign_one_by_one(
+    pairs: Sequence[tuple[Booking, Any]], actor: Any
+) -> list[Exception | None]:
+    results: list[Exception | None] = []
+    for booking, walker in pairs:
+        try:
+            assign_walker(booking, walker, actor)
+        except (WalkerUnavailable, IllegalTransition) as error:
+            results.append(error)
+        else:
+            results.append(None)
+    return results
+
+
+def _assign_chunk(
+    pairs: Sequence[tuple[Booking, Any]],
+    actor: Any,
+    before_signals: Callable[[list[tuple[Booking, Any]]], None] | None,
+) -> list[Exception | None]:
+    results: dict[int, Exception | None] = {}
+    # The bookings' attributes and cached related objects, to put back when
+    # the chunk is rolled back, together with any mark that before_signals
+    # left on them.
+    saved = {
+        booking.pk: (dict(booking.__dict__), dict(booking._state.fields_cache))
+        for booking, _walker in pairs
+    }
+    try:
+        with transaction.atomic():
+            _lock_and_check_walkers(pairs, results)
+            to_update = [(b, w) for b, w in pairs if b.pk not in results]
+            updated = _confirm_requested(to_update)
+            now = timezone.now()
+            assigned = []
+            for booking, walker in to_update:
+                if booking.pk not in updated:
+                    results[booking.pk] = IllegalTransition(
+                        f"Booking {booking.reference} is no longer requested."
+                    )
+                    continue
+                booking.status = Booking.Status.CONFIRMED
+                booking.walker = walker
+                booking.updated_at = updated[booking.pk]
+                assigned.append((booking, walker))
+            BookingEvent.objects.bulk_create(
+                BookingEvent(
+                    booking=booking,
+                    from_status=Booking.Status.REQUESTED,
+                    to_status=Booking.Status.CONFIRMED,
+                    actor=actor,
+                    note=str(_("Walker assigned: %(walker)s") % {"walker": walker})[
+                        :255
+                    ],
+                    created_at=now,
+                )
+                for booking, walker in assigned
+            )
+            if before_signals is not None:
+                before_signals(assigned)
+            for booking, walker in assigned:
+                signals.booking_status_changed.send(
+                    sender=Booking,
+                    booking=booking,
+                    from_status=Booking.Status.REQUESTED,
+                    to_status=Booking.Status.CONFIRMED,
+                    actor=actor,
+                )
+                signals.walker_assigned.send(
+                    sender=Booking, booking=booking, walker=walker, actor=actor
+                )
+    except BaseException:
+        for booking, _walker in pairs:
+            attributes, cache = saved[booking.pk]
+            booking.__dict__.clear()
+            booking.__dict__.update(attributes)
+            booking._state.fields_cache = cache
+        raise
+    for booking, walker in pairs:
+        if booking.pk in results:
+            logger.info(
+                "Walker %s not assigned to booking %s: %s",
+                walker.pk,
+                booking.reference,
+                results[booking.pk],
+            )
+        else:
+            logger.info(
+                "Walker %s assigned to booking %s by user %s",
+                walker.pk,
+                booking.reference,
+                getattr(actor, "pk", None),
+            )
+    return [results.get(booking.pk) for booking, _walker in pairs]
+
+
+def _lock_and_check_walkers(
+    pairs: Sequence[tuple[Booking, Any]], results: dict[int, Exception | None]
+) -> None:
+    """Lock the walkers' rows in order of id, and find walks that clash.
+
+    A pair whose walker holds another walk at an overlapping time gets its
+    WalkerUnavailable in ``results``. Walks of the chunk itself are left to
+    the exclusion constraint.
+    """
+    from walkers.models import WalkerProfile
+
+    walker_ids = sorted({walker.pk for _booking, walker in pairs})
+    list(
+        WalkerProfile.objects.select_for_update()
+        .filter(pk__in=walker_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    held: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = {}
+    rows = (
+        Booking.objects.holding_walker()
+        .filter(walker_id__in=walker_ids)
+        .overlapping(
+            min(booking.starts_at for booking, _walker in pairs),
+            max(booking.ends_at for booking, _walker in pairs),
+        )
+        .exclude(pk__in=[booking.pk for booking, _walker in pairs])
+        .values_list("walker_id", "starts_at", "ends_at", "reference")
+    )
+    for walker_id, starts_at, ends_at, reference in rows:
+        held.setdefault(walker_id, []).append((starts_at, ends_at, reference))
+    for booking, walker in pairs:
+        for starts_at, ends_at, reference in held.get(walker.pk, []):
+            if starts_at < booking.ends_at and booking.starts_at < ends_at:
+                results[booking.pk] = WalkerUnavailable(
+                    _(
+                        "%(walker)s already has booking %(other)s "
+                        "at an overlapping time."
+                    )
+                    % {"walker": walker, "other": reference}
+                )
+                break
+
+
+def _confirm_requested(pairs: Sequence[tuple[Booking, Any]]) -> dict[int, dt.datetime]:
+    """Confirm, in one UPDATE, the bookings still requested and unassigned.
+
+    Returns the ids of the bookings updated, each with its new updated_at.
+    """
+    if not pairs:
+        return {}
+    now = timezone.now()
+    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(pairs))
+    params: list[Any] = [Booking.Status.CONFIRMED, now]
+    for booking, walker in pairs:
+        params.extend([booking.pk, walker.pk])
+    params.append(Booking.Status.REQUESTED)
+    table = connection.ops.quote_name(Booking._meta.db_table)
+    sql = (
+        f"UPDATE {table} AS b SET walker_id = v.walker_id, status = %s, "
+        f"updated_at = %s FROM (VALUES {values}) AS v(id, walker_id) "
+        "WHERE b.id = v.id AND b.status = %s AND b.walker_id IS NULL "
+        "RETURNING b.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk: now for (pk,) in cursor.fetchall()}

@@ -5,7 +5,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from bookings.models import Booking
 from bookings.services import WalkerUnavailable, assign_walker
@@ -125,8 +125,17 @@ def test_racing_transitions_on_two_connections(owner, staff, walker):
 
     results = run_at_once([confirm(first), confirm(second)])
 
-    outcomes = sorted(type(result).__name__ for result in results)
-    assert outcomes == ["IntegrityError", "str"], results
+    winners = [result for result in results if result == "won"]
+    # The loser fails on the constraint, or PostgreSQL fails it to break a
+    # deadlock (seen in full runs, where the status-change receivers also
+    # take locks); either way it writes nothing.
+    losers = [
+        result
+        for result in results
+        if isinstance(result, (IntegrityError, OperationalError))
+    ]
+    assert len(winners) == 1, results
+    assert len(losers) == 1, results
     assert Booking.objects.filter(walker=walker).count() == 1
 
 

@@ -1,4 +1,4 @@
-"""Who may use the owner pages, and loading objects through their owner."""
+"""Access rules of the owner pages, and loading objects through their owner."""
 
 from collections.abc import Callable
 from functools import wraps

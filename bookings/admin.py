@@ -205,8 +205,8 @@ class BookingAdmin(admin.ModelAdmin):
         "updated_at",
         "matching",
     ]
-    # Once a walker holds the booking, its time, dogs and place are what the
-    # walker agreed to; ops cancel and rebook rather than move it.
+    # Once a walker is assigned, the time, dogs and place are what the walker
+    # agreed to, so ops cancel and rebook rather than move the booking.
     HELD_FIELDS = (
         "owner",
         "dogs",

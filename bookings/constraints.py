@@ -7,8 +7,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 class PostgresExclusionConstraint(ExclusionConstraint):
     """An exclusion constraint that exists on PostgreSQL and is skipped elsewhere.
 
-    The one-command demo runs on SQLite, which has no exclusion constraints;
-    there the booking services check overlaps inside their transaction, and
+    The one-command demo runs on SQLite, which has no exclusion constraints.
+    There the booking services check overlaps inside their transaction, and
     SQLite's single writer keeps that check sound. PostgreSQL, used in tests
     and production, enforces the rule itself.
     """

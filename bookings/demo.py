@@ -252,10 +252,11 @@ def load_owners_and_bookings(walkers: list[Any], staff: User) -> list[User]:
 
 
 def _soon_start() -> dt.datetime:
-    """Return the quarter hour about 45 minutes from now, or 07:00 tomorrow.
+    """Return the quarter hour about 45 minutes from now, or the next 07:00.
 
-    Walkers may start a walk shortly before its time, so a demo walk at
-    this time can be run at once; after 19:00 WIB it waits for the morning.
+    Walkers may start a walk up to two hours before its time, so a demo walk
+    at this time can be run at once. Outside 06:00-19:00 WIB it waits for
+    the morning.
     """
     now = timezone.localtime()
     start = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=45)

@@ -25,7 +25,7 @@ DATE_PROBLEMS = {"past", "dog_busy", "too_far_ahead"}
 
 class ServiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        # Service names already say how long the walk is.
+        # Service names already contain the walk's duration.
         return f"{obj.name} · {format_rupiah(obj.price)}"
 
 

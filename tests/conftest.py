@@ -83,9 +83,9 @@ def staff_client(client: Any, staff: User) -> Any:
 def _database(db: Any) -> None:
     """Give every test the database, so pytest-django orders them all by it.
 
-    pytest-django runs tests that ask for the database lazily (through
+    pytest-django runs tests that request the database lazily (through
     request.getfixturevalue) after the transactional ones, which empty the
-    catalogue tables; naming the fixture here keeps them in the first group.
+    catalogue tables. Naming the fixture here keeps them in the first group.
     """
 
 

@@ -127,8 +127,8 @@ def test_racing_transitions_on_two_connections(owner, staff, walker):
 
     winners = [result for result in results if result == "won"]
     # The loser fails on the constraint, or PostgreSQL fails it to break a
-    # deadlock (seen in full runs, where the status-change receivers also
-    # take locks); either way it writes nothing.
+    # deadlock, which full runs showed because status-change receivers also
+    # take locks. Either way the loser writes nothing.
     losers = [
         result
         for result in results

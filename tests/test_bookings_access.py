@@ -1,4 +1,4 @@
-"""Who may open the booking pages, and that nobody sees another owner's data."""
+"""Access to the booking pages by role, and no owner reaching another's data."""
 
 import pytest
 from django.urls import reverse

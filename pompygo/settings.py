@@ -98,6 +98,16 @@ except ValueError as error:
         f"DATABASE_URL is invalid ({error}). Use postgres://user@host:5432/name "
         "or sqlite:///path/to/file.sqlite3."
     ) from None
+# The demo may run a Celery worker beside the site. A transaction that takes
+# the write lock when it starts waits up to the timeout for the other
+# writer, rather than failing with "database is locked" halfway through.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries the Celery queue and the cache. Without it, tasks run

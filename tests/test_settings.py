@@ -1,17 +1,23 @@
 """Start-up of pompygo/settings.py under production and broken environments.
 
 Each case runs manage.py in a fresh interpreter with only the variables it
-sets, because settings are read once per process.
+sets, because settings are read once per process. The last one opens the
+demo's SQLite settings in this process.
 """
 
+import contextlib
 import re
 import secrets
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections, transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,3 +131,50 @@ def test_private_media_inside_public_media_stops(tmp_path):
     result = run_manage(environment, "check")
     assert result.returncode != 0
     assert "which the web server publishes" in result.stderr
+
+
+def test_demo_sqlite_second_writer_waits(tmp_path):
+    """Two transactions that read and then write, as the site and the
+    demo's worker do, both commit: the second waits for the first."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from pompygo import settings as project_settings
+
+    database = {
+        **connections["default"].settings_dict,
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(tmp_path / "demo.sqlite3"),
+        "OPTIONS": project_settings.SQLITE_OPTIONS,
+    }
+    first_has_read = threading.Event()
+    errors: list[BaseException] = []
+
+    def add_one(alias: str, pause: bool) -> None:
+        # A connection belongs to the thread that opened it.
+        connections[alias] = DatabaseWrapper(database, alias)
+        try:
+            with transaction.atomic(using=alias), connections[alias].cursor() as cur:
+                cur.execute("SELECT value FROM counter")
+                (value,) = cur.fetchone()
+                if pause:
+                    first_has_read.set()
+                    time.sleep(0.3)
+                cur.execute("UPDATE counter SET value = %s", [value + 1])
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections[alias].close()
+            del connections[alias]
+
+    with sqlite3.connect(database["NAME"]) as setup:
+        setup.execute("CREATE TABLE counter (value integer)")
+        setup.execute("INSERT INTO counter VALUES (0)")
+    site = threading.Thread(target=add_one, args=("site", True))
+    site.start()
+    assert first_has_read.wait(5)
+    add_one("worker", False)
+    site.join(10)
+
+    assert errors == []
+    with contextlib.closing(sqlite3.connect(database["NAME"])) as check:
+        assert check.execute("SELECT value FROM counter").fetchone() == (2,)

@@ -752,18 +752,11 @@ def _follow_status(
         )
 
 
-# The attribute that batch_assign sets on a booking whose matching it closed
-# in bulk: the next walker_assigned of that booking has nothing left to do.
-CLOSED_IN_BULK = "matching_closed_in_bulk"
-
-
 @receiver(signals.walker_assigned, dispatch_uid="matching-walker-assigned")
 def _close_matching(
     sender: Any, booking: Booking, walker: WalkerProfile, **kwargs: Any
 ) -> None:
     """Withdraw other offers of a booking once any path assigns it a walker."""
-    if booking.__dict__.pop(CLOSED_IN_BULK, False):
-        return
     _withdraw_open_offers(
         booking, _("Another walker was assigned."), keep_walker_id=walker.pk
     )
@@ -786,14 +779,15 @@ def _withdraw_open_offers(
     )
 
 
-def _close_matching_in_bulk(pairs: list[tuple[Booking, Any]]) -> None:
+@receiver(signals.walkers_assigned, dispatch_uid="matching-walkers-assigned")
+def _close_matching_in_bulk(
+    sender: Any, pairs: list[tuple[Booking, Any]], **kwargs: Any
+) -> None:
     """Do _close_matching's work for many assigned bookings in three queries."""
     booking_ids = [booking.pk for booking, _walker in pairs]
-    kept = Q()
-    for booking, walker in pairs:
-        kept |= Q(booking_id=booking.pk, walker_id=walker.pk)
+    # The bookings' rows already name their new walkers, whose offers stay.
     Offer.objects.filter(booking_id__in=booking_ids, state=Offer.State.SENT).exclude(
-        kept
+        walker_id=F("booking__walker_id")
     ).update(
         state=Offer.State.WITHDRAWN,
         answered_at=timezone.now(),
@@ -805,8 +799,6 @@ def _close_matching_in_bulk(pairs: list[tuple[Booking, Any]]) -> None:
         [BookingMatch(booking_id=pk, state=assigned) for pk in booking_ids],
         ignore_conflicts=True,
     )
-    for booking, _walker in pairs:
-        setattr(booking, CLOSED_IN_BULK, True)
 
 
 def is_matchable(booking: Booking, now: dt.datetime | None = None) -> bool:
@@ -1471,17 +1463,6 @@ class BatchResult:
         return sum(score for _booking, _walker, score in self.assigned)
 
 
-def write_assignments(
-    pairs: list[tuple[Booking, WalkerProfile]],
-) -> list[Exception | None]:
-    """Assign the walkers in bulk, closing the bookings' matching in bulk too.
-
-    Returns, for each pair, None or the error that kept it out, as
-    assign_walkers does.
-    """
-    return assign_walkers(pairs, before_signals=_close_matching_in_bulk)
-
-
 def batch_assign(bookings: Iterable[Booking]) -> BatchResult:
     """Assign many bookings at once for the best total score, and write it.
 
@@ -1498,7 +1479,7 @@ def batch_assign(bookings: Iterable[Booking]) -> BatchResult:
     picks = solve(problem)
     placed = {b for b, _w in picks}
     ordered = sorted(picks, key=lambda pick: bookings[pick[0]].starts_at)
-    errors = write_assignments([(bookings[b], walkers[w]) for b, w in ordered])
+    errors = assign_walkers([(bookings[b], walkers[w]) for b, w in ordered])
     for (b, w), error in zip(ordered, errors, strict=True):
         booking, walker = bookings[b], walkers[w]
         if error is not None:

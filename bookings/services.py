@@ -3,7 +3,7 @@
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -458,7 +458,6 @@ ASSIGNMENT_CHUNK_SIZE = 200
 def assign_walkers(
     pairs: Sequence[tuple[Booking, Any]],
     actor: Any = None,
-    before_signals: Callable[[list[tuple[Booking, Any]]], None] | None = None,
 ) -> list[Exception | None]:
     """Put walkers on requested bookings in bulk, for the batch matching.
 
@@ -467,11 +466,10 @@ def assign_walkers(
     is one transaction: the walkers' rows are locked in order of id, their
     other walks are checked for overlaps, one UPDATE confirms the bookings
     still requested and unassigned, and the history rows go in with one
-    INSERT. ``before_signals``, when given, is called in the transaction
-    with the pairs assigned, so that a receiver's work can be done in bulk
-    first. The same signals as assign_walker's follow for each booking. A
-    chunk that violates the exclusion constraint or deadlocks is rolled back
-    and written again one assign_walker at a time.
+    INSERT. Each booking's booking_status_changed follows, then one
+    walkers_assigned for the chunk, in place of walker_assigned for each.
+    A chunk that violates the exclusion constraint or deadlocks is rolled
+    back and written again one assign_walker at a time.
 
     NOTE: unlike assign_walker, the chunks do not check each walker's
     availability and time off again; the caller is expected to have
@@ -481,7 +479,7 @@ def assign_walkers(
     for start in range(0, len(pairs), ASSIGNMENT_CHUNK_SIZE):
         chunk = pairs[start : start + ASSIGNMENT_CHUNK_SIZE]
         try:
-            results.extend(_assign_chunk(chunk, actor, before_signals))
+            results.extend(_assign_chunk(chunk, actor))
         except (IntegrityError, OperationalError) as error:
             if isinstance(error, OperationalError) and not _is_deadlock(error):
                 raise
@@ -511,12 +509,10 @@ def _assign_one_by_one(
 def _assign_chunk(
     pairs: Sequence[tuple[Booking, Any]],
     actor: Any,
-    before_signals: Callable[[list[tuple[Booking, Any]]], None] | None,
 ) -> list[Exception | None]:
     results: dict[int, Exception | None] = {}
     # The bookings' attributes and cached related objects, to put back when
-    # the chunk is rolled back, together with any mark that before_signals
-    # left on them.
+    # the chunk is rolled back.
     saved = {
         booking.pk: (dict(booking.__dict__), dict(booking._state.fields_cache))
         for booking, _walker in pairs
@@ -551,9 +547,7 @@ def _assign_chunk(
                 )
                 for booking, walker in assigned
             )
-            if before_signals is not None:
-                before_signals(assigned)
-            for booking, walker in assigned:
+            for booking, _walker in assigned:
                 signals.booking_status_changed.send(
                     sender=Booking,
                     booking=booking,
@@ -561,8 +555,9 @@ def _assign_chunk(
                     to_status=Booking.Status.CONFIRMED,
                     actor=actor,
                 )
-                signals.walker_assigned.send(
-                    sender=Booking, booking=booking, walker=walker, actor=actor
+            if assigned:
+                signals.walkers_assigned.send(
+                    sender=Booking, pairs=assigned, actor=actor
                 )
     except BaseException:
         for booking, _walker in pairs:

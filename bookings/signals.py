@@ -17,6 +17,12 @@ booking_status_changed = Signal()
 # for a change of walker.
 walker_assigned = Signal()
 
+# pairs (a list of (booking, walker)), actor: bookings assigned together by
+# services.assign_walkers in one transaction. Sent in place of
+# walker_assigned for each booking, so that receivers work in bulk. A
+# receiver of walker_assigned must receive this one too.
+walkers_assigned = Signal()
+
 # booking, walker: the assigned walker set off to the owner's address.
 walker_on_the_way = Signal()
 

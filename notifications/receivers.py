@@ -15,10 +15,11 @@ from django.apps import apps
 from django.dispatch import Signal
 from django.utils import timezone
 
+from accounts.models import User
 from bookings import signals as booking_signals
 from bookings.models import Booking
 from notifications.models import Event, Message
-from notifications.services import notify, ops_users
+from notifications.services import Occurrence, notify, notify_many, ops_users
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,28 @@ def on_walker_assigned(
         f"{Event.WALKER_ASSIGNED}:{booking.pk}:{walker.pk}",
         [booking.owner, walker.user],
         booking=booking,
+    )
+
+
+def on_walkers_assigned(
+    sender: Any, pairs: list[tuple[Booking, Any]], **kwargs: Any
+) -> None:
+    # The batch assigns hundreds of walks at once: the owners' and the
+    # walkers' accounts come in one query rather than two per booking.
+    users = User.objects.in_bulk(
+        {booking.owner_id for booking, _walker in pairs}
+        | {walker.user_id for _booking, walker in pairs}
+    )
+    notify_many(
+        Event.WALKER_ASSIGNED,
+        [
+            Occurrence(
+                f"{Event.WALKER_ASSIGNED}:{booking.pk}:{walker.pk}",
+                [users.get(booking.owner_id), users.get(walker.user_id)],
+                booking,
+            )
+            for booking, walker in pairs
+        ],
     )
 
 
@@ -165,6 +188,7 @@ def on_booking_escalated(sender: Any, booking: Booking, **kwargs: Any) -> None:
 BOOKING_RECEIVERS = {
     "booking_created": on_booking_created,
     "walker_assigned": on_walker_assigned,
+    "walkers_assigned": on_walkers_assigned,
     "booking_status_changed": on_status_changed,
     "walker_on_the_way": on_walker_on_the_way,
     "booking_escalated": on_booking_escalated,

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import smtplib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -75,6 +75,16 @@ def channels_for(
     return chosen
 
 
+@dataclass(frozen=True)
+class Occurrence:
+    """One occurrence of an event: its key, recipients, booking and context."""
+
+    key: str
+    recipients: Sequence[User | None]
+    booking: Booking | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
 def notify(
     event: str,
     key: str,
@@ -89,41 +99,87 @@ def notify(
     records nothing new for a recipient and channel already recorded, and
     queues only the rows still waiting. Returns the ids of the queued rows.
     """
+    occurrence = Occurrence(key, list(recipients), booking, context or {})
+    return notify_many(event, [occurrence])
+
+
+def notify_many(event: str, occurrences: Sequence[Occurrence]) -> list[int]:
+    """Record the messages of many occurrences of one event, as notify() does.
+
+    The queries are the same few whatever the number of occurrences.
+    """
     # A deactivated account gets nothing.
-    users = {
-        user.pk: user for user in recipients if user is not None and user.is_active
-    }
-    if not users:
+    recipients = [
+        (
+            occurrence,
+            {
+                user.pk: user
+                for user in occurrence.recipients
+                if user is not None and user.is_active
+            },
+        )
+        for occurrence in occurrences
+    ]
+    user_ids = {pk for _occurrence, users in recipients for pk in users}
+    if not user_ids:
         return []
     opt_ins = set(
         NotificationPreference.objects.filter(
-            user__in=list(users), whatsapp=True
+            user__in=user_ids, whatsapp=True
         ).values_list("user_id", flat=True)
     )
     whatsapp_on = whatsapp_provider() is not None
     rows = [
         Message(
             event=event,
-            event_key=key,
+            event_key=occurrence.key,
             recipient=user,
             channel=channel,
-            booking=booking,
-            context=context or {},
+            booking=occurrence.booking,
+            context=occurrence.context,
         )
+        for occurrence, users in recipients
         for user in users.values()
         for channel in channels_for(user, event, opt_ins, whatsapp_on)
     ]
     Message.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = list(
-        Message.objects.filter(
-            event_key=key, recipient__in=list(users), state=Message.State.QUEUED
-        ).values_list("pk", flat=True)
-    )
+    targets = {(occurrence.key, pk) for occurrence, users in recipients for pk in users}
+    waiting = Message.objects.filter(
+        event_key__in={key for key, _pk in targets}, state=Message.State.QUEUED
+    ).values_list("pk", "event_key", "recipient_id")
+    ids = [pk for pk, key, user_id in waiting if (key, user_id) in targets]
     transaction.on_commit(partial(queue_messages, ids))
     return ids
 
 
+# Queueing a task is one round trip to Redis. Beyond this many messages, as
+# when a batch assigns hundreds of walks, queue_sends tasks in the worker
+# queue them.
+QUEUE_IN_PLACE_MAX = 20
+QUEUE_CHUNK_SIZE = 500
+
+
 def queue_messages(ids: Sequence[int]) -> None:
+    """Queue the sending of these messages; the sweeper sends what cannot be."""
+    from notifications.tasks import queue_sends
+
+    if len(ids) <= QUEUE_IN_PLACE_MAX:
+        queue_each(ids)
+        return
+    for start in range(0, len(ids), QUEUE_CHUNK_SIZE):
+        chunk = list(ids[start : start + QUEUE_CHUNK_SIZE])
+        try:
+            queue_sends.delay(chunk)
+        except OperationalError:
+            logger.warning(
+                "Could not queue the sending of messages %s to %s; "
+                "the sweeper will send them",
+                chunk[0],
+                chunk[-1],
+            )
+
+
+def queue_each(ids: Sequence[int]) -> None:
     """Queue a send task per message; the sweeper sends what cannot be queued."""
     from notifications.tasks import send_message
 

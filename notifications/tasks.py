@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from notifications.models import Event, Message, Notification
-from notifications.services import deliver, notify, ops_users, queue_messages
+from notifications.services import (
+    deliver,
+    notify,
+    ops_users,
+    queue_each,
+    queue_messages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +46,22 @@ def send_message(self: Task, message_id: int) -> str | None:
         # lost, the sweeper queues the row again.
         raise self.retry(countdown=outcome.retry_in, max_retries=None)
     return outcome.state
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def queue_sends(message_ids: list[int]) -> None:
+    """Queue a send_message task for each of many messages.
+
+    Run twice, it queues each message twice, and the claim in
+    Message.claim() still sends each once.
+    """
+    logger.info(
+        "Queueing %s messages, %s to %s",
+        len(message_ids),
+        message_ids[0] if message_ids else None,
+        message_ids[-1] if message_ids else None,
+    )
+    queue_each(message_ids)
 
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)

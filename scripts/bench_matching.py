@@ -12,20 +12,18 @@ stdout; docs/benchmarks.md records a run.
    the query count of `rank_candidates` and of the whole `match` (lock,
    rank, save the run, send the offer).
 2. A batch of 2,000 bookings on one day against 500 walkers: the time to
-   load, solve and write, and the total score of the rounds of
-   linear_sum_assignment, of a greedy pass, and of an upper bound on the
-   optimum from scipy's MILP solver (HiGHS).
+   load, solve, write and queue the messages (with REDIS_URL set), and the
+   total score of the rounds of linear_sum_assignment, of a greedy pass,
+   and of an upper bound on the optimum from scipy's MILP solver (HiGHS).
 """
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import random
 import statistics
 import sys
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -41,15 +39,18 @@ django.setup()
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import OperationalError, connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from scipy import sparse  # noqa: E402
 from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bookings import matching, signals  # noqa: E402
+from bookings import matching, services  # noqa: E402
 from bookings.models import Area, Booking, Dog, Service  # noqa: E402
+from notifications.models import Message  # noqa: E402
+from notifications.services import queue_messages  # noqa: E402
+from pompygo.celery import app as celery_app  # noqa: E402
 from walkers.models import (  # noqa: E402
     STAGE_ORDER,
     WalkerProfile,
@@ -248,24 +249,6 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-@contextlib.contextmanager
-def only_matching_receivers() -> Iterator[None]:
-    """Disconnect, for a while, every receiver of the booking signals but matching's."""
-    saved = {}
-    for signal in (signals.walker_assigned, signals.booking_status_changed):
-        saved[signal] = signal.receivers
-        signal.receivers = [
-            r for r in signal.receivers if str(r[0][0]).startswith("matching-")
-        ]
-        signal.sender_receivers_cache.clear()
-    try:
-        yield
-    finally:
-        for signal, receivers in saved.items():
-            signal.receivers = receivers
-            signal.sender_receivers_cache.clear()
-
-
 def upper_bound(problem: matching.BatchProblem, seconds: float) -> tuple[float, str]:
     """Return an upper bound on the best total score, from a relaxed MILP.
 
@@ -332,6 +315,28 @@ def upper_bound(problem: matching.BatchProblem, seconds: float) -> tuple[float, 
     return -float(bound), message
 
 
+def queue_assignment_messages(booking_ids: list[int]) -> tuple[int, float | None]:
+    """Queue the assignment messages of bookings, as their commits would.
+
+    Everything here is rolled back, so the on-commit queueing never runs by
+    itself. With REDIS_URL set, this runs it on the rows recorded, then
+    empties that Redis database's queue, and returns how many messages and
+    the seconds it took. Without REDIS_URL, the seconds are None.
+    """
+    ids = list(
+        Message.objects.filter(
+            booking_id__in=booking_ids, state=Message.State.QUEUED
+        ).values_list("pk", flat=True)
+    )
+    if not settings.REDIS_URL:
+        return len(ids), None
+    start = time.perf_counter()
+    queue_messages(ids)
+    elapsed = time.perf_counter() - start
+    celery_app.control.purge()
+    return len(ids), elapsed
+
+
 def bench_batch(rng: random.Random, day: dt.date, bound_seconds: float) -> None:
     print("== Batch: 2,000 bookings, 500 walkers")
     area = Area.objects.get(slug="jakarta")
@@ -363,41 +368,38 @@ def bench_batch(rng: random.Random, day: dt.date, bound_seconds: float) -> None:
     greedy = matching.solve_greedy(problem)
     greedy_score = sum(problem.scores[b, w] for b, w in greedy)
     problem.feasible, problem.daily_walks = initial.copy(), initial_walks.copy()
-    # Write as batch_assign does, in chunks through write_assignments: the
-    # first half with every receiver of the booking signals (the
-    # notifications record their messages), the second half with only the
-    # matching's own, to show the two costs apart.
+    # Write as batch_assign does, in chunks through assign_walkers, with
+    # every receiver of the booking signals (the notifications record their
+    # messages), then queue the messages' sending as the commits would.
     ordered = [
         (bookings[b], walkers[w])
         for b, w in sorted(picks, key=lambda pick: bookings[pick[0]].starts_at)
     ]
-    half = len(ordered) // 2
     write_start = time.perf_counter()
     counter = QueryCounter()
     with connection.execute_wrapper(counter):
-        lost = sum(
-            error is not None for error in matching.write_assignments(ordered[:half])
-        )
-        with_all = time.perf_counter() - write_start
-        all_queries = counter.count
-        with only_matching_receivers():
-            errors = matching.write_assignments(ordered[half:])
-            lost += sum(error is not None for error in errors)
+        errors = services.assign_walkers(ordered)
     written = time.perf_counter()
-    alone_queries = counter.count - all_queries
-    alone = written - write_start - with_all
+    lost = sum(error is not None for error in errors)
+    queued, queue_seconds = queue_assignment_messages(
+        [booking.pk for booking, _walker in ordered]
+    )
     bound, status = upper_bound(problem, bound_seconds)
     print(f"bookings {len(bookings)}, walkers {len(walkers)}")
+    # The other solvers ran between the solve and the writes, for the
+    # comparison only, so the total leaves them out.
+    total = (solved - start) + (written - write_start) + (queue_seconds or 0)
     print(
         f"load {1000 * (loaded - start):.0f} ms, "
         f"solve {1000 * (solved - loaded):.0f} ms, "
-        f"total {1000 * (written - start):.0f} ms with the writes"
-    )
-    print(
-        f"write with every receiver: {1000 * with_all / half:.1f} ms and "
-        f"{all_queries / half:.1f} queries per assignment; matching's receivers "
-        f"only: {1000 * alone / (len(ordered) - half):.1f} ms and "
-        f"{alone_queries / (len(ordered) - half):.1f} queries; {lost} not assigned"
+        f"write {1000 * (written - write_start):.0f} ms "
+        f"({counter.count} queries, {lost} not assigned), "
+        + (
+            f"queue {queued} messages {1000 * queue_seconds:.0f} ms, "
+            if queue_seconds is not None
+            else "queueing not measured (set REDIS_URL to a spare Redis database), "
+        )
+        + f"total {1000 * total:.0f} ms"
     )
     print(f"batch (solve): {len(picks)} placed, score {batch_score:.2f}")
     print(f"rounds of LSA alone: {len(rounds)} placed, score {rounds_score:.2f}")
@@ -423,6 +425,13 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database: the benchmark is for it.")
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        sys.exit(
+            f"Cannot connect to DATABASE_URL's database ({error}). Create it "
+            "first, e.g. createdb -h 127.0.0.1 -U postgres pompygo_bench"
+        )
     call_command("migrate", verbosity=0)
     rng = random.Random(args.seed)
     day = timezone.localdate() + dt.timedelta(days=3)

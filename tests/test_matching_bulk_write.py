@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 
 from bookings import services, signals
-from bookings.matching import write_assignments
 from bookings.models import Booking, BookingEvent, BookingMatch, District, Offer
 from bookings.services import WalkerUnavailable, assign_walker, assign_walkers
 from tests.factories import BookingFactory, WalkerProfileFactory
@@ -34,7 +33,7 @@ def fresh(booking: Booking) -> Booking:
 def test_bulk_confirms_and_records_history():
     agus, budi = ready("Agus"), ready("Budi")
     first, second = BookingFactory(starts_at=wib(9)), BookingFactory(starts_at=wib(9))
-    errors = write_assignments([(first, agus), (second, budi)])
+    errors = assign_walkers([(first, agus), (second, budi)])
     assert errors == [None, None]
     assert fresh(first).walker == agus
     assert fresh(second).walker == budi
@@ -49,25 +48,33 @@ def test_bulk_confirms_and_records_history():
     assert states == {BookingMatch.State.ASSIGNED}
 
 
-def test_bulk_sends_signals_per_booking():
-    agus, budi = ready("Agus"), ready("Budi")
-    walks = [BookingFactory(starts_at=wib(9)), BookingFactory(starts_at=wib(9))]
-    assigned, changed = [], []
+def test_bulk_sends_one_assignment_signal_per_chunk(monkeypatch):
+    monkeypatch.setattr(services, "ASSIGNMENT_CHUNK_SIZE", 2)
+    walkers = [ready("Agus"), ready("Budi"), ready("Sari")]
+    walks = [BookingFactory(starts_at=wib(9)) for _walker in walkers]
+    one_by_one, chunks, changed = [], [], []
 
     def on_assigned(sender, booking, walker, **kwargs):
-        assigned.append((booking.pk, walker.pk))
+        one_by_one.append(booking.pk)
+
+    def on_chunk(sender, pairs, actor, **kwargs):
+        chunks.append([(booking.pk, walker.pk) for booking, walker in pairs])
 
     def on_changed(sender, booking, from_status, to_status, **kwargs):
         changed.append((booking.pk, from_status, to_status))
 
-    signals.walker_assigned.connect(on_assigned, dispatch_uid="test-bulk-assigned")
+    signals.walker_assigned.connect(on_assigned, dispatch_uid="test-bulk-one")
+    signals.walkers_assigned.connect(on_chunk, dispatch_uid="test-bulk-chunk")
     signals.booking_status_changed.connect(on_changed, dispatch_uid="test-bulk-change")
     try:
-        assign_walkers([(walks[0], agus), (walks[1], budi)])
+        assign_walkers(list(zip(walks, walkers, strict=True)))
     finally:
-        signals.walker_assigned.disconnect(dispatch_uid="test-bulk-assigned")
+        signals.walker_assigned.disconnect(dispatch_uid="test-bulk-one")
+        signals.walkers_assigned.disconnect(dispatch_uid="test-bulk-chunk")
         signals.booking_status_changed.disconnect(dispatch_uid="test-bulk-change")
-    assert assigned == [(walks[0].pk, agus.pk), (walks[1].pk, budi.pk)]
+    pairs = [(walk.pk, walker.pk) for walk, walker in zip(walks, walkers, strict=True)]
+    assert chunks == [pairs[:2], pairs[2:]]
+    assert one_by_one == []
     assert changed == [
         (walk.pk, Booking.Status.REQUESTED, Booking.Status.CONFIRMED) for walk in walks
     ]
@@ -79,7 +86,7 @@ def test_bulk_withdraws_other_walkers_offers():
     expires = timezone.now() + dt.timedelta(hours=1)
     to_budi = Offer.objects.create(booking=walk, walker=budi, expires_at=expires)
     to_agus = Offer.objects.create(booking=kept, walker=agus, expires_at=expires)
-    write_assignments([(walk, agus), (kept, agus)])
+    assign_walkers([(walk, agus), (kept, agus)])
     to_budi.refresh_from_db()
     to_agus.refresh_from_db()
     assert to_budi.state == Offer.State.WITHDRAWN
@@ -91,7 +98,7 @@ def test_bulk_skips_booking_taken_meanwhile(staff):
     agus, budi = ready("Agus"), ready("Budi")
     taken, free = BookingFactory(starts_at=wib(9)), BookingFactory(starts_at=wib(12))
     assign_walker(fresh(taken), budi, staff)
-    errors = write_assignments([(taken, agus), (free, agus)])
+    errors = assign_walkers([(taken, agus), (free, agus)])
     assert isinstance(errors[0], services.IllegalTransition)
     assert errors[1] is None
     assert fresh(taken).walker == budi
@@ -104,7 +111,7 @@ def test_bulk_skips_walker_with_overlapping_walk(staff):
     held = BookingFactory(starts_at=wib(9))
     assign_walker(held, agus, staff)
     clash = BookingFactory(starts_at=wib(9, 30))
-    [error] = write_assignments([(clash, agus)])
+    [error] = assign_walkers([(clash, agus)])
     assert isinstance(error, WalkerUnavailable)
     assert (
         str(error)
@@ -121,7 +128,7 @@ def test_bulk_falls_back_when_chunk_violates_constraint():
         BookingFactory(starts_at=wib(9)),
         BookingFactory(starts_at=wib(9, 30)),
     )
-    errors = write_assignments([(first, agus), (second, agus)])
+    errors = assign_walkers([(first, agus), (second, agus)])
     assert errors[0] is None
     assert isinstance(errors[1], WalkerUnavailable)
     assert fresh(first).walker == agus
@@ -140,6 +147,6 @@ def test_bulk_writes_in_chunks(monkeypatch, django_assert_max_num_queries):
     walkers = [ready(f"Walker{i}") for i in range(5)]
     walks = [BookingFactory(starts_at=wib(9)) for _ in walkers]
     with django_assert_max_num_queries(60):
-        errors = write_assignments(list(zip(walks, walkers, strict=True)))
+        errors = assign_walkers(list(zip(walks, walkers, strict=True)))
     assert errors == [None] * 5
     assert [fresh(walk).walker for walk in walks] == walkers

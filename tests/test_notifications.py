@@ -18,7 +18,7 @@ from bookings import signals as booking_signals
 from bookings.models import Area, Booking, Service
 from bookings.services import BookingDetails, book, cancel, mark_on_the_way
 from bookings.tasks import send_booking_received
-from notifications import providers, receivers
+from notifications import providers, receivers, services
 from notifications.models import (
     Channel,
     Event,
@@ -34,7 +34,13 @@ from notifications.tasks import (
     send_message,
     sweep_messages,
 )
-from tests.factories import MENTENG, BookingFactory, UserFactory, walk_start
+from tests.factories import (
+    MENTENG,
+    BookingFactory,
+    UserFactory,
+    WalkerProfileFactory,
+    walk_start,
+)
 from tests.notification_helpers import (
     FailingEmailBackend,
     disconnected,
@@ -221,6 +227,78 @@ def test_walker_assignment_tells_owner_and_walker(owner, walker, dog):
     )
     walker_note = Notification.objects.get(recipient=walker.user)
     assert walker_note.url == f"/walkers/me/walks/{booking.reference}/"
+
+
+def assigned_in_bulk(count: int) -> list[tuple[Booking, Any]]:
+    """Book walks of different owners and walkers, confirmed as the batch does."""
+    pairs = []
+    for _index in range(count):
+        walker = WalkerProfileFactory()
+        pairs.append((BookingFactory(walker=walker, status="confirmed"), walker))
+    return pairs
+
+
+def send_walkers_assigned(pairs: list[tuple[Booking, Any]]) -> None:
+    with transaction.atomic():
+        booking_signals.walkers_assigned.send(sender=Booking, pairs=pairs, actor=None)
+
+
+def test_bulk_assignment_tells_owners_and_walkers(monkeypatch):
+    # Past this many, the sending is queued by queue_sends tasks.
+    monkeypatch.setattr(services, "QUEUE_IN_PLACE_MAX", 2)
+    monkeypatch.setattr(services, "QUEUE_CHUNK_SIZE", 3)
+    pairs = assigned_in_bulk(3)
+
+    send_walkers_assigned(pairs)
+
+    expected = sorted(
+        (user.email, channel, Message.State.SENT)
+        for booking, walker in pairs
+        for user in (booking.owner, walker.user)
+        for channel in (Channel.EMAIL, Channel.SITE)
+    )
+    assert messages_of(Event.WALKER_ASSIGNED) == expected
+    keys = set(Message.objects.values_list("event_key", flat=True))
+    assert keys == {f"walker_assigned:{b.pk}:{w.pk}" for b, w in pairs}
+    assert len(mail.outbox) == 6
+
+
+def test_bulk_assignment_queries_fixed(django_assert_max_num_queries):
+    pairs = assigned_in_bulk(6)
+
+    # Three queries close the matching, four record the messages. The
+    # sending runs on commit, after the block.
+    with transaction.atomic(), django_assert_max_num_queries(7):
+        booking_signals.walkers_assigned.send(sender=Booking, pairs=pairs, actor=None)
+
+    assert Message.objects.filter(event=Event.WALKER_ASSIGNED).count() == 24
+
+
+def test_bulk_assignment_sent_twice_records_once():
+    pairs = assigned_in_bulk(2)
+
+    send_walkers_assigned(pairs)
+    send_walkers_assigned(pairs)
+
+    assert Message.objects.filter(event=Event.WALKER_ASSIGNED).count() == 8
+    assert len(mail.outbox) == 4
+
+
+def test_bulk_assignment_skips_inactive_owner():
+    pairs = assigned_in_bulk(2)
+    inactive = pairs[0][0].owner
+    inactive.is_active = False
+    inactive.save()
+
+    send_walkers_assigned(pairs)
+
+    recipients = {email for email, _c, _s in messages_of(Event.WALKER_ASSIGNED)}
+    assert inactive.email not in recipients
+    assert recipients == {
+        pairs[0][1].user.email,
+        pairs[1][0].owner.email,
+        pairs[1][1].user.email,
+    }
 
 
 def test_cancellation_tells_owner_and_walker(owner, walker, dog, english):

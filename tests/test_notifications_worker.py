@@ -19,16 +19,19 @@ from celery import signals
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 
+from bookings import signals as booking_signals
 from bookings.matching import accept_offer
 from bookings.models import Booking, Offer
+from notifications import services
 from notifications.models import Channel, Event, Message
 from notifications.tasks import send_message, sweep_messages
 from pompygo.celery import app
 from tests.factories import BookingFactory
 from tests.notification_helpers import FailingEmailBackend, disconnected
 from tests.test_matching_worker import ready
+from tests.test_notifications import assigned_in_bulk
 from tests.test_tasks import TaskRuns, book_walk
 
 pytestmark = [
@@ -133,6 +136,30 @@ def test_worker_sends_booking_messages_once(worker, owner, dog):
     email.refresh_from_db()
     assert email.attempts == 1
     assert all(run["thread"] != threading.get_ident() for run in worker.finished)
+
+
+def test_worker_queues_and_sends_batch_messages(worker, monkeypatch):
+    monkeypatch.setattr(services, "QUEUE_CHUNK_SIZE", 10)
+    pairs = assigned_in_bulk(6)
+
+    with transaction.atomic():
+        booking_signals.walkers_assigned.send(sender=Booking, pairs=pairs, actor=None)
+
+    wait_until(
+        lambda: (
+            set(Message.objects.values_list("state", flat=True)) == {Message.State.SENT}
+        ),
+        "every assignment message sent",
+    )
+    fan_outs = [
+        run
+        for run in worker.finished
+        if run["name"] == "notifications.tasks.queue_sends"
+    ]
+    assert [len(run["args"][0]) for run in fan_outs] == [10, 10, 4]
+    assert Message.objects.count() == 24
+    assert len(mail.outbox) == 12
+    assert worker.failures == []
 
 
 def test_duplicate_tasks_send_once(worker, owner):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from bookings.matching import queue_matching
 from bookings.models import Area, Booking, BookingEvent, District, Dog, Service
 from pompygo.lib.timezones import combine_local
 
@@ -248,6 +249,10 @@ def load_owners_and_bookings(walkers: list[Any], staff: User) -> list[User]:
         )
         booking.refresh_from_db()
         _history(booking, PATHS[status], staff)
+        if status == Booking.Status.REQUESTED and starts_at > timezone.now():
+            # As for a booking made on the site: a walker gets an offer once
+            # this commits, rather than when the sweeper next runs.
+            queue_matching(booking.pk, "created")
     return owners
 
 

@@ -283,12 +283,26 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "without_expected_tracebacks": {
+            "()": "pompygo.lib.logs.WithoutExpectedTracebacks",
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["without_expected_tracebacks"],
+        },
     },
     "root": {
         "handlers": ["console"],
         "level": env_choice("DJANGO_LOG_LEVEL", "INFO", LOG_LEVELS),
+    },
+    "loggers": {
+        # Django's default configuration gives "django" a console handler of
+        # its own in debug mode, so each line came out twice, once from the root.
+        "django": {"handlers": [], "propagate": True},
     },
 }
 

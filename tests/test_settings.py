@@ -178,3 +178,24 @@ def test_demo_sqlite_second_writer_waits(tmp_path):
     assert errors == []
     with contextlib.closing(sqlite3.connect(database["NAME"])) as check:
         assert check.execute("SELECT value FROM counter").fetchone() == (2,)
+
+
+def test_debug_log_prints_each_line_once():
+    script = (
+        "import logging\n"
+        "from django.core.exceptions import PermissionDenied\n"
+        "from django.http import Http404\n"
+        "log = logging.getLogger('django.request')\n"
+        "log.warning('Forbidden: %s', '/walkers/me/', exc_info=PermissionDenied('x'))\n"
+        "log.warning('Not Found: %s', '/bookings/9/', exc_info=Http404('x'))\n"
+        "log.error('Broken: %s', '/a/', exc_info=ValueError('kept'))\n"
+    )
+    result = run_manage({"DJANGO_DEBUG": "1"}, "shell", "-c", script)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Forbidden: /walkers/me/") == 1
+    assert result.stderr.count("Not Found: /bookings/9/") == 1
+    # Only the unexpected error keeps its exception.
+    assert "PermissionDenied" not in result.stderr
+    assert "Http404" not in result.stderr
+    assert result.stderr.count("ValueError: kept") == 1

@@ -152,6 +152,16 @@ class BookingForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        if "request_token" in self.errors:
+            # A hidden field's error would not show next to any input.
+            del self.errors["request_token"]
+            self.add_error(
+                None,
+                _("This form was not sent in full. Check the details and book again."),
+            )
+            # The page shows the form again with a fresh token.
+            self.data = self.data.copy()
+            self.data["request_token"] = str(uuid.uuid4())
         self._clean_location(data)
         if self.is_recurring:
             if not data.get("repeat_weeks"):
@@ -192,6 +202,20 @@ class BookingForm(forms.Form):
         area = area_for(latitude, longitude)
         if area is None:
             self.add_error("address", served_areas_message())
+            return
+        if district and district.area_id != area.pk:
+            self.add_error(
+                "district",
+                _(
+                    "%(district)s is in %(district_area)s, but the location is in "
+                    "%(area)s. Pick the district again, or move the pin."
+                )
+                % {
+                    "district": district.name,
+                    "district_area": district.area.name,
+                    "area": area.name,
+                },
+            )
             return
         data["latitude"], data["longitude"], data["area"] = latitude, longitude, area
 

@@ -93,6 +93,46 @@ def test_district_gives_location_without_coordinates(owner_client, dog):
     assert booking.district == kemang
 
 
+def test_district_in_other_area_than_pin_rejected(owner_client, dog):
+    bsd = District.objects.get(name="BSD City")
+    response = post(owner_client, form_data([dog], district=bsd.pk))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["district"] == [
+        "BSD City is in Gading Serpong, but the location is in Jakarta. "
+        "Pick the district again, or move the pin."
+    ]
+    assert not Booking.objects.exists()
+
+
+def test_district_in_pin_area_kept(owner_client, dog):
+    kemang = District.objects.get(name="Kemang")
+    post(owner_client, form_data([dog], district=kemang.pk))
+
+    booking = Booking.objects.get()
+    assert booking.district == kemang
+    assert (booking.latitude, booking.longitude) == MENTENG
+
+
+@pytest.mark.parametrize("token", [None, "", "not-a-token"])
+def test_missing_request_token_explained(owner_client, dog, token):
+    data = form_data([dog])
+    if token is None:
+        del data["request_token"]
+    else:
+        data["request_token"] = token
+    response = post(owner_client, data)
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.non_field_errors() == [
+        "This form was not sent in full. Check the details and book again."
+    ]
+    assert "This form was not sent in full" in response.content.decode()
+    assert uuid.UUID(form["request_token"].value())
+    assert not Booking.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("latitude", "longitude", "place"),
     [
@@ -225,7 +265,6 @@ def test_dog_already_booked_rejected(owner_client, owner, dog):
         ("latitude", "north"),
         ("latitude", "95"),
         ("service", "999999"),
-        ("request_token", "not-a-uuid"),
         ("address", ""),
         ("repeat_weeks", "99"),
     ],

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Users")
+
+    def ready(self) -> None:
+        from accounts import language  # noqa: F401  (connects its receiver)

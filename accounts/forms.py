@@ -62,9 +62,12 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "phone", "language"]
-        labels = {"language": _("Language for messages")}
+        labels = {"language": _("Language")}
         help_texts = {
-            "language": _("The language of the emails and messages we send you."),
+            "language": _(
+                "The language of these pages and of the emails and messages we "
+                "send you."
+            ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -2,11 +2,14 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
+from django.http import HttpResponse
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import UpdateView
 
 from accounts.forms import ProfileForm
+from accounts.language import remember_language
 from accounts.models import User
 
 
@@ -20,3 +23,10 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
 
     def get_object(self, queryset: Any = None) -> User:
         return self.request.user  # type: ignore[return-value]
+
+    def form_valid(self, form: ProfileForm) -> HttpResponse:
+        # The pages follow the language chosen for the messages.
+        translation.activate(form.instance.language)
+        response = super().form_valid(form)
+        remember_language(response, form.instance.language)
+        return response

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from bookings.models import Area, District, Dog
+from bookings.models import Area, District, Dog, Offer
 from pompygo.lib.phones import normalize_indonesian_mobile
 from pompygo.lib.timezones import local_today
 from walkers.documents import clean_document
@@ -432,3 +432,19 @@ class DocumentForm(forms.Form):
             except ValidationError as error:
                 self.add_error("file", error)
         return data
+
+
+class DeclineOfferForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why not?"), choices=Offer.DeclineReason.choices)
+    note = forms.CharField(
+        label=_("Anything to add (optional)"), max_length=255, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("reason") == Offer.DeclineReason.OTHER
+            and not cleaned.get("note", "").strip()
+        ):
+            self.add_error("note", _("Tell us the reason in a few words."))
+        return cleaned

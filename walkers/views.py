@@ -1,7 +1,6 @@
 import logging
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -29,6 +28,7 @@ from walkers.forms import (
     ApplicationForm,
     AvailabilityExceptionForm,
     AvailabilitySettingsForm,
+    DeclineOfferForm,
     DocumentForm,
     ProfileForm,
     WeeklyPatternForm,
@@ -200,22 +200,6 @@ def on_the_way(
     else:
         messages.success(request, _("The owner can now see that you are on your way."))
     return redirect("walkers:walk", reference=booking.reference)
-
-
-class DeclineOfferForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Why not?"), choices=Offer.DeclineReason.choices)
-    note = forms.CharField(
-        label=_("Anything to add (optional)"), max_length=255, required=False
-    )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if (
-            cleaned.get("reason") == Offer.DeclineReason.OTHER
-            and not cleaned.get("note", "").strip()
-        ):
-            self.add_error("note", _("Tell us the reason in a few words."))
-        return cleaned
 
 
 def _get_offer(walker: WalkerProfile, pk: int) -> Offer:

@@ -257,6 +257,56 @@ def test_no_candidate_escalates(booked, sent):
     assert BookingMatch.objects.get(booking=booking).state == "escalated"
 
 
+def test_booking_waits_while_walker_answers_clashing_offer(agus, booked, sent):
+    first = booked(walk_start())
+    assert open_offer(first).walker == agus
+
+    second = booked(walk_start() + dt.timedelta(minutes=30))
+
+    assert "booking_escalated" not in sent
+    assert BookingMatch.objects.get(booking=second).state == "waiting"
+    assert not Offer.objects.filter(booking=second).exists()
+
+
+def test_declined_offer_wakes_waiting_booking(
+    agus, booked, sent, django_capture_on_commit_callbacks
+):
+    first = booked(walk_start())
+    second = booked(walk_start() + dt.timedelta(minutes=30))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        decline_offer(open_offer(first), agus, Offer.DeclineReason.BUSY)
+
+    assert open_offer(second).walker == agus
+    assert MatchRun.objects.filter(booking=second, trigger="walker_free").exists()
+    # The declined booking has no other walker, and no offer keeps it waiting.
+    assert BookingMatch.objects.get(booking=first).state == "escalated"
+
+
+def test_expired_offer_wakes_waiting_booking(
+    agus, booked, django_capture_on_commit_callbacks
+):
+    first = booked(walk_start())
+    second = booked(walk_start() + dt.timedelta(minutes=30))
+    offer = open_offer(first)
+
+    with (
+        time_machine.travel(offer.expires_at + dt.timedelta(seconds=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        expire_offers()
+
+    assert open_offer(second).walker == agus
+
+
+def test_offer_for_distant_time_does_not_hold_booking(agus, booked, sent):
+    booked(walk_start())
+
+    later = booked(walk_start() + dt.timedelta(hours=4))
+
+    assert open_offer(later).walker == agus
+
+
 def test_trusted_walker_assigned_without_offer(agus, booked, settings, sent):
     settings.MATCHING_AUTO_ASSIGN_LEVELS = ["mentor"]
     agus.level = "mentor"
@@ -389,7 +439,7 @@ def test_accept_taken_offer_shows_clear_page(client, offer, agus, staff):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({}, "reason", "This field is required."),
+        ({}, "reason", "Choose why you are declining."),
         ({"reason": "bored"}, "reason", "Select a valid choice."),
         ({"reason": "other", "note": "  "}, "note", "Tell us the reason"),
         ({"reason": "busy", "note": "x" * 256}, "note", "at most 255 characters"),

@@ -56,3 +56,28 @@ def test_decline_form_labels_in_indonesian(walker_client, offer):
     page = offer_page(walker_client, offer)
     assert "Kenapa tidak?" in page
     assert "Why not?" not in page
+
+
+def test_decline_reason_starts_empty(walker_client, offer):
+    choose_language(walker_client, "en")
+    page = offer_page(walker_client, offer)
+    select = page.split('name="reason"')[1].split("</select>")[0]
+    first_option = select.split("<option")[1]
+    assert 'value=""' in first_option
+    assert "Choose a reason" in first_option
+    assert "selected" not in select
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "Choose why you are declining."), ("id", "Pilih alasan Anda menolak.")],
+)
+def test_decline_without_reason_saves_nothing(walker_client, offer, language, message):
+    choose_language(walker_client, language)
+    url = reverse("walkers:decline-offer", args=[offer.pk])
+    response = walker_client.post(url, {"reason": "", "note": ""})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    offer.refresh_from_db()
+    assert offer.state == Offer.State.SENT
+    assert offer.decline_reason == ""

@@ -435,7 +435,13 @@ class DocumentForm(forms.Form):
 
 
 class DeclineOfferForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Why not?"), choices=Offer.DeclineReason.choices)
+    # The empty first choice is selected by default, so a walker who taps
+    # Decline without choosing gets a form error, not the first reason.
+    reason = forms.ChoiceField(
+        label=_("Why not?"),
+        choices=[("", _("Choose a reason")), *Offer.DeclineReason.choices],
+        error_messages={"required": _("Choose why you are declining.")},
+    )
     note = forms.CharField(
         label=_("Anything to add (optional)"), max_length=255, required=False
     )

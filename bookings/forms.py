@@ -1,6 +1,8 @@
+import copy
 import datetime as dt
 import json
 import uuid
+from collections.abc import MutableMapping
 from decimal import Decimal
 from typing import Any, cast
 
@@ -159,9 +161,11 @@ class BookingForm(forms.Form):
                 None,
                 _("This form was not sent in full. Check the details and book again."),
             )
-            # The page shows the form again with a fresh token.
-            self.data = self.data.copy()
-            self.data["request_token"] = str(uuid.uuid4())
+            # The page shows the form again with a fresh token. copy.copy
+            # gives a mutable copy of the request's QueryDict.
+            fresh = cast(MutableMapping[str, Any], copy.copy(self.data))
+            fresh["request_token"] = str(uuid.uuid4())
+            self.data = fresh
         self._clean_location(data)
         if self.is_recurring:
             if not data.get("repeat_weeks"):

@@ -795,6 +795,17 @@ class Offer(models.Model):
     def is_open(self) -> bool:
         return self.state == self.State.SENT and self.expires_at > timezone.now()
 
+    @property
+    def is_expired(self) -> bool:
+        """Whether the offer timed out, including before the expiry job records it.
+
+        accept_offer and decline_offer reject a sent offer past expires_at,
+        so the walker's page calls it expired as soon as its time is up.
+        """
+        if self.state == self.State.EXPIRED:
+            return True
+        return self.state == self.State.SENT and self.expires_at <= timezone.now()
+
 
 class UnplacedBooking(Booking):
     """A booking the matching sent to the ops queue, for the admin's queue page."""

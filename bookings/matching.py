@@ -869,8 +869,76 @@ def _place(
             return f"assigned walker {walker.pk}"
         send_offer(booking, state, candidate, now)
         return f"offered to walker {walker.pk}"
+    if _has_clashing_open_offer(booking, now):
+        # A walker who may take this walk holds an open offer for one at a
+        # clashing time. When that offer is declined or expires, wake_waiting
+        # matches this booking again, and the sweeper does if that is lost.
+        state.state = BookingMatch.State.WAITING
+        state.save(update_fields=["state", "updated_at"])
+        return "waiting: walkers hold clashing offers"
     escalate(state, BookingMatch.Reason.NO_CANDIDATES)
     return "escalated: no candidates"
+
+
+# Walks further apart in time than this never clash, whatever the distance
+# between them within one area.
+CLASH_HORIZON = dt.timedelta(hours=3)
+
+
+def _clash(first: Any, second: Any) -> bool:
+    """Return True when one walker cannot do both walks and travel between."""
+    km = distance_km(first.latitude, first.longitude, second.latitude, second.longitude)
+    travel = dt.timedelta(minutes=travel_minutes(km))
+    return (
+        first.starts_at < second.ends_at + travel
+        and second.starts_at < first.ends_at + travel
+    )
+
+
+def _has_clashing_open_offer(booking: Booking, now: dt.datetime) -> bool:
+    """Return True when a walker of the area holds an offer of a clashing walk."""
+    offers = (
+        Offer.objects.filter(
+            state=Offer.State.SENT,
+            expires_at__gt=now,
+            walker__areas=booking.area_id,
+            booking__starts_at__lt=booking.ends_at + CLASH_HORIZON,
+            booking__ends_at__gt=booking.starts_at - CLASH_HORIZON,
+        )
+        .exclude(booking=booking)
+        .select_related("booking")
+    )
+    return any(_clash(booking, offer.booking) for offer in offers)
+
+
+def wake_waiting(offer: Offer) -> int:
+    """Match again the waiting bookings near a walk whose offer just closed.
+
+    Their matching found no candidate while the offer was open, and its
+    walker may now be free for them. Returns how many were queued.
+    """
+    walk = Booking.objects.filter(pk=offer.booking_id).first()
+    if walk is None:
+        return 0
+    waiting = (
+        unmatched_bookings()
+        .filter(
+            area_id=walk.area_id,
+            match__state=BookingMatch.State.WAITING,
+            starts_at__lt=walk.ends_at + CLASH_HORIZON,
+            ends_at__gt=walk.starts_at - CLASH_HORIZON,
+        )
+        .exclude(pk=walk.pk)
+        .exclude(pk__in=Offer.objects.open().values("booking_id"))
+    )
+    ids = [booking.pk for booking in waiting if _clash(walk, booking)]
+    for booking_id in ids:
+        queue_matching(booking_id, "walker_free")
+    if ids:
+        logger.info(
+            "Offer %s closed: matching %s waiting bookings again", offer.pk, len(ids)
+        )
+    return len(ids)
 
 
 def send_offer(
@@ -937,6 +1005,7 @@ def _expire(offer: Offer, now: dt.datetime) -> bool:
     )
     logger.info("Offer %s to walker %s expired", offer.pk, offer.walker_id)
     signals.offer_expired.send(sender=Offer, offer=offer)
+    wake_waiting(offer)
     return True
 
 
@@ -1013,6 +1082,7 @@ def decline_offer(
             refusals=F("refusals") + 1, state=BookingMatch.State.WAITING
         )
         queue_matching(offer.booking_id, "declined")
+        wake_waiting(offer)
     logger.info("Walker %s declined offer %s: %s", walker.pk, offer.pk, reason)
 
 

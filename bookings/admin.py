@@ -162,6 +162,32 @@ class OfferInline(admin.TabularInline):
         return super().get_queryset(request).select_related("walker__user")
 
 
+def rejection_message(
+    booking: Booking, error: WalkerUnavailable | IllegalTransition
+) -> str:
+    """Return the admin message that explains why a booking was not assigned."""
+    if isinstance(error, IllegalTransition):
+        # The lifecycle's own text is for the log. Ops need the status that
+        # stopped the assignment, which another request may just have set.
+        status = (
+            Booking.objects.filter(pk=booking.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status is not None:
+            return _(
+                "Booking %(reference)s was not assigned because its status is "
+                "%(status)s."
+            ) % {
+                "reference": booking.reference,
+                "status": Booking.Status(status).label,
+            }
+    return _("Booking %(reference)s was not assigned. %(reason)s") % {
+        "reference": booking.reference,
+        "reason": error,
+    }
+
+
 class AssignWalkerForm(forms.Form):
     walker = forms.ModelChoiceField(
         label=_("Walker"),
@@ -302,7 +328,9 @@ class BookingAdmin(admin.ModelAdmin):
             logger.info(
                 "Assignment of booking %s rejected: %s", booking.reference, error
             )
-            self.message_user(request, f"{booking.reference}: {error}", messages.ERROR)
+            self.message_user(
+                request, rejection_message(booking, error), messages.ERROR
+            )
             return redirect(here)
         self.message_user(
             request,
@@ -391,7 +419,7 @@ class BookingAdmin(admin.ModelAdmin):
                     "Assignment of booking %s rejected: %s", booking.reference, error
                 )
                 self.message_user(
-                    request, f"{booking.reference}: {error}", messages.ERROR
+                    request, rejection_message(booking, error), messages.ERROR
                 )
             else:
                 assigned += 1

@@ -417,8 +417,8 @@ def mark_on_the_way(booking: Booking, walker: Any) -> None:
     """Record that the assigned walker is heading to the owner, once."""
     if booking.walker_id != walker.pk or booking.status != Booking.Status.CONFIRMED:
         raise IllegalTransition(
-            f"Booking {booking.reference} is not a confirmed walk "
-            f"of walker {walker.pk}."
+            _("Booking %(reference)s is not a confirmed walk of walker %(walker)s.")
+            % {"reference": booking.reference, "walker": walker.pk}
         )
     now = timezone.now()
     updated = Booking.objects.filter(
@@ -439,7 +439,8 @@ def _change_walker(booking: Booking, walker: Any, actor: Any, note: str) -> None
         ).update(walker=walker, updated_at=timezone.now())
         if updated != 1:
             raise IllegalTransition(
-                f"Booking {booking.reference} is no longer confirmed."
+                _("Booking %(reference)s is no longer confirmed.")
+                % {"reference": booking.reference}
             )
         BookingEvent.objects.create(
             booking=booking,
@@ -527,7 +528,8 @@ def _assign_chunk(
             for booking, walker in to_update:
                 if booking.pk not in updated:
                     results[booking.pk] = IllegalTransition(
-                        f"Booking {booking.reference} is no longer requested."
+                        _("Booking %(reference)s is no longer waiting for a walker.")
+                        % {"reference": booking.reference}
                     )
                     continue
                 booking.status = Booking.Status.CONFIRMED

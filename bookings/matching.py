@@ -746,7 +746,9 @@ def _follow_status(
         )
         queue_matching(booking.pk, "handed_back")
     elif to_status == Booking.Status.CANCELLED:
-        _withdraw_open_offers(booking, _("The booking was cancelled."))
+        _withdraw_open_offers(
+            booking, _("The booking was cancelled."), WITHDRAWN_CANCELLED
+        )
         BookingMatch.objects.filter(booking=booking).update(
             state=BookingMatch.State.CLOSED
         )
@@ -758,7 +760,10 @@ def _close_matching(
 ) -> None:
     """Withdraw other offers of a booking once any path assigns it a walker."""
     _withdraw_open_offers(
-        booking, _("Another walker was assigned."), keep_walker_id=walker.pk
+        booking,
+        _("Another walker was assigned."),
+        WITHDRAWN_TAKEN,
+        keep_walker_id=walker.pk,
     )
     assigned = BookingMatch.State.ASSIGNED
     if not BookingMatch.objects.filter(booking=booking).update(state=assigned):
@@ -768,15 +773,31 @@ def _close_matching(
         )
 
 
+# The reasons that offers_withdrawn gives.
+WITHDRAWN_CANCELLED = "cancelled"
+WITHDRAWN_TAKEN = "taken"
+
+
+def _withdraw(offers: Any, note: str, reason: str) -> None:
+    """Withdraw these open offers and tell their walkers through a signal."""
+    # Locked, so that an offer accepted meanwhile is neither withdrawn nor
+    # reported as withdrawn.
+    ids = list(offers.select_for_update().values_list("pk", flat=True))
+    if not ids:
+        return
+    Offer.objects.filter(pk__in=ids).update(
+        state=Offer.State.WITHDRAWN, answered_at=timezone.now(), note=note[:255]
+    )
+    signals.offers_withdrawn.send(sender=Offer, offer_ids=ids, reason=reason)
+
+
 def _withdraw_open_offers(
-    booking: Booking, note: str, keep_walker_id: int | None = None
+    booking: Booking, note: str, reason: str, keep_walker_id: int | None = None
 ) -> None:
     offers = Offer.objects.filter(booking=booking, state=Offer.State.SENT)
     if keep_walker_id is not None:
         offers = offers.exclude(walker_id=keep_walker_id)
-    offers.update(
-        state=Offer.State.WITHDRAWN, answered_at=timezone.now(), note=note[:255]
-    )
+    _withdraw(offers, note, reason)
 
 
 @receiver(signals.walkers_assigned, dispatch_uid="matching-walkers-assigned")
@@ -786,12 +807,12 @@ def _close_matching_in_bulk(
     """Do _close_matching's work for many assigned bookings in three queries."""
     booking_ids = [booking.pk for booking, _walker in pairs]
     # The bookings' rows already name their new walkers, whose offers stay.
-    Offer.objects.filter(booking_id__in=booking_ids, state=Offer.State.SENT).exclude(
-        walker_id=F("booking__walker_id")
-    ).update(
-        state=Offer.State.WITHDRAWN,
-        answered_at=timezone.now(),
-        note=str(_("Another walker was assigned."))[:255],
+    _withdraw(
+        Offer.objects.filter(
+            booking_id__in=booking_ids, state=Offer.State.SENT
+        ).exclude(walker_id=F("booking__walker_id")),
+        str(_("Another walker was assigned.")),
+        WITHDRAWN_TAKEN,
     )
     assigned = BookingMatch.State.ASSIGNED
     BookingMatch.objects.filter(booking_id__in=booking_ids).update(state=assigned)

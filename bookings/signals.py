@@ -35,6 +35,10 @@ offer_sent = Signal()
 # gets an offer of its own.
 offer_expired = Signal()
 
+# offer_ids, reason ("cancelled" or "taken"): open offers closed because the
+# booking was cancelled or another walker was assigned to it.
+offers_withdrawn = Signal()
+
 # offer, booking, walker: the walker accepted and is now assigned to the
 # booking. walker_assigned is sent as well, inside the same transaction.
 offer_accepted = Signal()

@@ -13,6 +13,7 @@ class Event(models.TextChoices):
     WALKER_ASSIGNED = "walker_assigned", _("Walker assigned")
     OFFER_SENT = "offer_sent", _("Walk offered")
     OFFER_EXPIRED = "offer_expired", _("Walk offer expired")
+    OFFER_WITHDRAWN = "offer_withdrawn", _("Walk offer withdrawn")
     WALKER_ON_THE_WAY = "walker_on_the_way", _("Walker on the way")
     WALK_STARTED = "walk_started", _("Walk started")
     WALK_UPDATE = "walk_update", _("Photo update")

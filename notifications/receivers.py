@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings import signals as booking_signals
-from bookings.models import Booking
+from bookings.models import Booking, Offer
 from notifications.models import Event, Message
 from notifications.services import Occurrence, notify, notify_many, ops_users
 
@@ -173,6 +173,26 @@ def on_offer_expired(sender: Any, offer: Any, **kwargs: Any) -> None:
     )
 
 
+def on_offers_withdrawn(
+    sender: Any, offer_ids: list[int], reason: str, **kwargs: Any
+) -> None:
+    offers = Offer.objects.filter(pk__in=offer_ids).select_related(
+        "walker__user", "booking"
+    )
+    notify_many(
+        Event.OFFER_WITHDRAWN,
+        [
+            Occurrence(
+                f"{Event.OFFER_WITHDRAWN}:{offer.pk}",
+                [offer.walker.user],
+                offer.booking,
+                {"reason": reason},
+            )
+            for offer in offers
+        ],
+    )
+
+
 def on_booking_escalated(sender: Any, booking: Booking, **kwargs: Any) -> None:
     # The same key as the periodic check in tasks.escalate_to_ops, so ops
     # hear of one unmatched booking once.
@@ -194,6 +214,7 @@ BOOKING_RECEIVERS = {
     "booking_escalated": on_booking_escalated,
     "offer_sent": on_offer_sent,
     "offer_expired": on_offer_expired,
+    "offers_withdrawn": on_offers_withdrawn,
 }
 
 WALK_RECEIVERS = {

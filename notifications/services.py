@@ -209,7 +209,7 @@ def message_url(message: Message) -> str:
     if booking is None:
         return reverse("notifications:list")
     recipient = message.recipient
-    if message.event in (Event.OFFER_SENT, Event.OFFER_EXPIRED):
+    if message.event in (Event.OFFER_SENT, Event.OFFER_EXPIRED, Event.OFFER_WITHDRAWN):
         return reverse("walkers:dashboard")
     if recipient.is_staff and recipient.pk != booking.owner_id:
         return reverse("admin:bookings_booking_change", args=[booking.pk])

@@ -182,7 +182,7 @@ def rejection_message(
                 "reference": booking.reference,
                 "status": Booking.Status(status).label,
             }
-    return _("Booking %(reference)s was not assigned. %(reason)s") % {
+    return _("Booking %(reference)s: %(reason)s") % {
         "reference": booking.reference,
         "reason": error,
     }

@@ -115,9 +115,9 @@ def test_lost_race_from_assign_action(staff_client, cancelled_meanwhile, languag
 
 
 BUSY = {
-    "en": "Booking {} was not assigned. Agus Test cannot take this booking: "
+    "en": "Booking {}: Agus Test cannot take this booking: "
     "Already has booking {} at an overlapping time.",
-    "id": "Pemesanan {} gagal ditugaskan. Agus Test tidak bisa mengambil "
+    "id": "Pemesanan {}: Agus Test tidak bisa mengambil "
     "pemesanan ini: Sudah punya pemesanan {} di waktu yang bertabrakan.",
 }
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -140,6 +141,11 @@ class BookingEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+def offer_score(offer: Offer) -> str:
+    # Three decimals, as in the matching run's table, tell close candidates apart.
+    return number_format(offer.score, decimal_pos=3)
+
+
 class OfferInline(admin.TabularInline):
     model = Offer
     extra = 0
@@ -147,7 +153,7 @@ class OfferInline(admin.TabularInline):
     fields = readonly_fields = (
         "walker",
         "state",
-        "score",
+        "score_display",
         "sent_at",
         "expires_at",
         "answered_at",
@@ -159,7 +165,13 @@ class OfferInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Offer]:
-        return super().get_queryset(request).select_related("walker__user")
+        # Each row's title is the offer's __str__, which names the booking and
+        # the walker.
+        return super().get_queryset(request).select_related("booking", "walker__user")
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_display(self, offer: Offer) -> str:
+        return offer_score(offer)
 
 
 def rejection_message(
@@ -528,7 +540,14 @@ class OpsQueueAdmin(admin.ModelAdmin):
 
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
-    list_display = ["booking", "walker", "state", "score", "sent_at", "expires_at"]
+    list_display = [
+        "booking",
+        "walker",
+        "state",
+        "score_display",
+        "sent_at",
+        "expires_at",
+    ]
     list_filter = ["state", "decline_reason"]
     list_select_related = ["booking", "walker__user"]
     search_fields = ["booking__reference", "walker__user__email"]
@@ -537,7 +556,7 @@ class OfferAdmin(admin.ModelAdmin):
         "booking",
         "walker",
         "state",
-        "score",
+        "score_display",
         "sent_at",
         "expires_at",
         "answered_at",
@@ -550,3 +569,7 @@ class OfferAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_display(self, offer: Offer) -> str:
+        return offer_score(offer)

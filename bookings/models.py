@@ -686,6 +686,17 @@ class BookingMatch(models.Model):
 class MatchRun(models.Model):
     """One pass of candidate filtering and scoring for a booking, as shown to ops."""
 
+    class Trigger(models.TextChoices):
+        """Labels for the trigger codes that the matching and the admin store."""
+
+        CREATED = "created", _("new booking")
+        HANDED_BACK = "handed_back", _("walk handed back")
+        DECLINED = "declined", _("offer declined")
+        EXPIRED = "expired", _("offer expired")
+        ACCEPT_FAILED = "accept_failed", _("acceptance failed")
+        SWEEPER = "sweeper", _("periodic check")
+        OPS = "ops", _("candidates page")
+
     booking = models.ForeignKey(
         Booking,
         on_delete=models.CASCADE,
@@ -709,6 +720,12 @@ class MatchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def get_trigger_display(self) -> str:
+        """Return the trigger's label, or the code itself if it has none."""
+        if self.trigger in self.Trigger.values:
+            return str(self.Trigger(self.trigger).label)
+        return self.trigger
 
 
 class OfferQuerySet(models.QuerySet["Offer"]):
@@ -789,7 +806,11 @@ class Offer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.booking_id} -> {self.walker_id}: {self.state}"
+        return _("%(reference)s offered to %(walker)s: %(state)s") % {
+            "reference": self.booking.reference,
+            "walker": self.walker,
+            "state": self.get_state_display(),
+        }
 
     @property
     def is_open(self) -> bool:

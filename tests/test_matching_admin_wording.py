@@ -1,4 +1,4 @@
-"""The matching admin's wording in both languages: assignments that fail."""
+"""The matching admin's wording in both languages: runs, offers, the queue, races."""
 
 import datetime as dt
 import re
@@ -12,6 +12,8 @@ from bookings.models import (
     BookingMatch,
     District,
     IllegalTransition,
+    MatchRun,
+    Offer,
 )
 from bookings.services import assign_walker, assign_walkers
 from tests.factories import BookingFactory, WalkerProfileFactory
@@ -59,6 +61,151 @@ def text_of(response) -> str:
 def booking_page(client, booking: Booking) -> str:
     url = reverse("admin:bookings_booking_change", args=[booking.pk])
     return text_of(client.get(url))
+
+
+# The last matching run on the booking page.
+
+
+def run_of(booking: Booking, trigger: str) -> MatchRun:
+    return MatchRun.objects.create(
+        booking=booking,
+        trigger=trigger,
+        considered=1,
+        candidates=[
+            {
+                "walker": 1,
+                "name": "Agus Test",
+                "score": 0.5944,
+                "tier": 2,
+                "distance_km": 6.42,
+                "parts": {
+                    "distance": 0.612,
+                    "rating": 0.75,
+                    "reliability": 0.8,
+                    "load": 1.0,
+                    "familiarity": 1.0,
+                },
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "trigger", "label"),
+    [
+        ("en", "declined", "(offer declined)"),
+        ("id", "declined", "(tawaran ditolak)"),
+        ("en", "ops", "(candidates page)"),
+        ("id", "ops", "(halaman kandidat)"),
+        ("en", "created", "(new booking)"),
+        ("id", "expired", "(tawaran kedaluwarsa)"),
+    ],
+)
+def test_run_trigger_shown_as_label(staff_client, language, trigger, label):
+    booking = BookingFactory(starts_at=wib(9))
+    run_of(booking, trigger)
+    choose_language(staff_client, language)
+    page = booking_page(staff_client, booking)
+    assert label in page
+    assert f"({trigger})" not in page
+
+
+def test_unknown_trigger_shown_as_code(staff_client):
+    booking = BookingFactory(starts_at=wib(9))
+    run_of(booking, "bench")
+    page = booking_page(staff_client, booking)
+    assert "(bench)" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "score", "distance"),
+    [("en", "0.594", "6.4"), ("id", "0,594", "6,4")],
+)
+def test_run_numbers_localized(staff_client, language, score, distance):
+    booking = BookingFactory(starts_at=wib(9))
+    run_of(booking, "created")
+    choose_language(staff_client, language)
+    page = booking_page(staff_client, booking)
+    assert f" {score} " in page
+    assert f" {distance} " in page
+
+
+@pytest.mark.parametrize(
+    ("language", "priority", "part"),
+    [("en", "Priority", "familiarity"), ("id", "Prioritas", "kedekatan")],
+)
+def test_run_headings_distinct(staff_client, language, priority, part):
+    booking = BookingFactory(starts_at=wib(9))
+    run_of(booking, "created")
+    choose_language(staff_client, language)
+    page = booking_page(staff_client, booking)
+    headings = page.split("#")[1].split("Agus Test")[0]
+    assert f" {priority} " in headings
+    assert headings.lower().count(part) == 1
+
+
+# Offers on the booking page and in the offer list.
+
+
+@pytest.fixture
+def offer() -> Offer:
+    walker = ready("Agus")
+    return Offer.objects.create(
+        booking=BookingFactory(starts_at=wib(9)),
+        walker=walker,
+        score=0.5944377512482165,
+        expires_at=timezone.now() + dt.timedelta(minutes=20),
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "row", "score"),
+    [
+        ("en", "offered to Agus Test: Sent", "0.594"),
+        ("id", "ditawarkan ke Agus Test: Terkirim", "0,594"),
+    ],
+)
+def test_offer_row_readable(staff_client, offer, language, row, score):
+    choose_language(staff_client, language)
+    page = booking_page(staff_client, offer.booking)
+    assert f"{offer.booking.reference} {row}" in page
+    assert f"{offer.booking_id} -> {offer.walker_id}" not in page
+    assert f" {score} " in page
+    assert "5944377" not in page
+
+
+@pytest.mark.parametrize(("language", "score"), [("en", "0.594"), ("id", "0,594")])
+def test_offer_list_score_rounded(staff_client, offer, language, score):
+    choose_language(staff_client, language)
+    page = text_of(staff_client.get(reverse("admin:bookings_offer_changelist")))
+    assert f" {score} " in page
+    assert "5944377" not in page
+
+
+def test_offer_str_names_walker_and_state(offer):
+    with translation.override("en"):
+        assert str(offer) == f"{offer.booking.reference} offered to Agus Test: Sent"
+
+
+# The ops queue's count.
+
+
+@pytest.mark.parametrize(
+    ("language", "rows", "count"),
+    [
+        ("en", 1, "1 booking in the ops queue"),
+        ("en", 2, "2 bookings in the ops queue"),
+        ("id", 1, "1 pemesanan di antrean tim ops"),
+        ("id", 2, "2 pemesanan di antrean tim ops"),
+    ],
+)
+def test_queue_count_wording(staff_client, language, rows, count):
+    for n in range(rows):
+        escalated(starts_at=wib(8 + n))
+    choose_language(staff_client, language)
+    page = text_of(staff_client.get(reverse(QUEUE)))
+    paginator = page.split("Filter")[0]
+    assert count in paginator
 
 
 # A manual assignment that loses a race.

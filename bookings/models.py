@@ -491,7 +491,12 @@ class Booking(models.Model):
         from_status = self.status
         if to_status not in self.TRANSITIONS[from_status]:
             raise IllegalTransition(
-                f"Booking {self.reference} cannot go from {from_status} to {to_status}."
+                _("Booking %(reference)s cannot go from %(from)s to %(to)s.")
+                % {
+                    "reference": self.reference,
+                    "from": self.Status(from_status).label,
+                    "to": self.Status(to_status).label,
+                }
             )
         now = timezone.now()
         with transaction.atomic():
@@ -500,7 +505,11 @@ class Booking(models.Model):
             )
             if updated != 1:
                 raise IllegalTransition(
-                    f"Booking {self.reference} is no longer {from_status}."
+                    _("Booking %(reference)s is no longer %(status)s.")
+                    % {
+                        "reference": self.reference,
+                        "status": self.Status(from_status).label.lower(),
+                    }
                 )
             event = BookingEvent.objects.create(
                 booking=self,
@@ -574,8 +583,11 @@ class BookingEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        before = self.get_from_status_display() or "new"
-        return f"{before} -> {self.get_to_status_display()}"
+        if not self.from_status:
+            return str(
+                _("Created as %(status)s") % {"status": self.get_to_status_display()}
+            )
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 WEEKDAY_NAMES = [
@@ -695,6 +707,7 @@ class MatchRun(models.Model):
         EXPIRED = "expired", _("offer expired")
         ACCEPT_FAILED = "accept_failed", _("acceptance failed")
         SWEEPER = "sweeper", _("periodic check")
+        WALKER_FREE = "walker_free", _("a walker's other offer closed")
         OPS = "ops", _("candidates page")
 
     booking = models.ForeignKey(

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bookings.models import Booking, BookingEvent, BookingPolicy, IllegalTransition
 from bookings.services import (
@@ -196,3 +196,47 @@ class TestAssignment:
         assign_walker(second, walker, staff)
         second.refresh_from_db()
         assert second.walker == walker
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Booking {} cannot go from Completed to Confirmed."),
+        ("id", "Pemesanan {} tidak bisa berubah dari Selesai menjadi Dikonfirmasi."),
+    ],
+)
+def test_illegal_transition_message_translated(language, text):
+    booking = BookingFactory(status=Booking.Status.COMPLETED)
+
+    with translation.override(language), pytest.raises(IllegalTransition) as raised:
+        booking.transition(Booking.Status.CONFIRMED, actor=None)
+
+    assert str(raised.value) == text.format(booking.reference)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Booking {} is no longer requested."),
+        ("id", "Pemesanan {} sudah tidak berstatus diajukan."),
+    ],
+)
+def test_lost_transition_race_message_translated(language, text):
+    booking = BookingFactory()
+    Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED)
+
+    with translation.override(language), pytest.raises(IllegalTransition) as raised:
+        booking.transition(Booking.Status.CONFIRMED, actor=None)
+
+    assert str(raised.value) == text.format(booking.reference)
+
+
+def test_history_row_reads_as_words():
+    booking = BookingFactory()
+    created, confirmed = (
+        BookingEvent(booking=booking, from_status="", to_status="requested"),
+        BookingEvent(booking=booking, from_status="requested", to_status="confirmed"),
+    )
+
+    assert str(created) == "Created as Requested"
+    assert str(confirmed) == "Requested → Confirmed"

@@ -507,6 +507,15 @@ class WeeklyAvailability(models.Model):
         verbose_name = _("weekly availability")
         verbose_name_plural = _("weekly availability")
         ordering = ["walker", "weekday", "start_time"]
+        indexes = [
+            # Matching reads one weekday's windows of every walker of an
+            # area, and with the times included it reads them from the index.
+            models.Index(
+                fields=["weekday", "walker"],
+                include=["start_time", "end_time"],
+                name="walkers_weekly_by_weekday",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_time__gt=models.F("start_time")),

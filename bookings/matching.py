@@ -12,10 +12,11 @@ PostgreSQL has the last word on double bookings.
 """
 
 import datetime as dt
+import json
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,8 +27,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import (
     Avg,
+    BooleanField,
     Count,
     Exists,
+    Expression,
     F,
     FloatField,
     OuterRef,
@@ -54,7 +57,7 @@ from bookings.models import (
 from bookings.services import WalkerUnavailable, assign_walker, assign_walkers
 from pompygo.lib.timezones import local_day_bounds
 from walkers.eligibility import distance_km, eligibility_problems_for
-from walkers.models import PreferredWalker, WalkerProfile, verified_walker_ids
+from walkers.models import PreferredWalker, WalkerProfile
 from walkers.reliability import ON_TIME_GRACE
 
 logger = logging.getLogger(__name__)
@@ -206,27 +209,68 @@ def rank_candidates(booking: Booking, explain: bool = False) -> Ranking:
     """
     if explain:
         return _explained_ranking(booking)
-    walkers = _eligible_rows(booking)
-    considered = WalkerProfile.objects.filter(areas=booking.area_id).count()
-    walks = walks_around(booking, area_id=booking.area_id)
-    km = _distances(booking, walkers)
+    pool = _eligible_pool(booking)
+    # Django makes each (walker, area) pair of the through table unique, so
+    # its rows count the area's walkers without a join to the profiles.
+    considered = WalkerProfile.areas.through.objects.filter(
+        area_id=booking.area_id
+    ).count()
+    pool = pool.take(pool.km <= pool.radius)
+    walks = walks_around(booking, pool.ids.tolist())
+    daily_max = dict(zip(pool.ids.tolist(), pool.daily_max.tolist(), strict=True))
+    busy = _busy_walkers(booking, walks, daily_max)
+    pool = pool.take(~np.isin(pool.ids, list(busy)))
+    return _ranked(booking, pool, considered, _walker_rows)
+
+
+@dataclass
+class WalkerPool:
+    """Walkers and their km from home to a walk, as numpy columns in one order."""
+
+    ids: Any
+    km: Any
+    radius: Any
+    daily_max: Any
+
+    @classmethod
+    def of(cls, walkers: list[WalkerRow], km: Any) -> "WalkerPool":
+        return cls(
+            np.array([walker.pk for walker in walkers], dtype=np.int64),
+            np.asarray(km, dtype=float),
+            np.array([walker.service_radius_km for walker in walkers], dtype=float),
+            np.array([walker.max_walks_per_day for walker in walkers], dtype=float),
+        )
+
+    def take(self, keep: Any) -> "WalkerPool":
+        """Return the walkers where the boolean array ``keep`` is true."""
+        return WalkerPool(
+            self.ids[keep], self.km[keep], self.radius[keep], self.daily_max[keep]
+        )
+
+
+def _busy_walkers(
+    booking: Booking, walks: dict[int, list[Walk]], daily_max: dict[int, float]
+) -> set[int]:
+    """Return the walkers whose other walks leave no room for the booking.
+
+    A walker is busy when a held walk overlaps the booking, or when their
+    held walks on its WIB day reach their daily maximum. They are also busy
+    when an open offer overlaps it, or the travel to or from another walk
+    does not fit.
+    """
     day_start, day_end = local_day_bounds(booking.local_date)
-    eligible = []
-    for walker, walker_km in zip(walkers, km.tolist(), strict=True):
-        if walker_km > walker.service_radius_km:
-            continue
-        others = walks.get(walker.pk, [])
+    busy = set()
+    for walker_id, others in walks.items():
         held = [walk for walk in others if not walk.is_offer]
         that_day = sum(day_start <= walk.starts_at < day_end for walk in held)
         overlapping = any(
             walk.starts_at < booking.ends_at and booking.starts_at < walk.ends_at
             for walk in held
         )
-        if that_day >= walker.max_walks_per_day or overlapping:
-            continue
-        if not others or _can_travel(booking, others):
-            eligible.append((walker, walker_km))
-    return _ranked(booking, eligible, considered)
+        full = that_day >= daily_max[walker_id]
+        if full or overlapping or not _can_travel(booking, others):
+            busy.add(walker_id)
+    return busy
 
 
 def _distances(booking: Booking, walkers: list[WalkerRow]) -> Any:
@@ -243,33 +287,57 @@ def _distances(booking: Booking, walkers: list[WalkerRow]) -> Any:
 
 def _ranked(
     booking: Booking,
-    eligible: list[tuple[WalkerRow, float]],
+    pool: WalkerPool,
     considered: int,
+    rows: Callable[[list[int]], dict[int, WalkerRow]],
     excluded: dict[int, list[str]] | None = None,
     names: dict[int, str] | None = None,
 ) -> Ranking:
-    """Score the eligible walkers, each with their km from home to the walk."""
-    facts = ScoreFacts.load(booking, [walker.pk for walker, _km in eligible])
+    """Score the eligible walkers of the pool, and keep the best as candidates.
+
+    ``rows`` returns the WalkerRow of each of the given walker ids. It is
+    called for the best MAX_CANDIDATES walkers only.
+    """
+    ids = pool.ids.tolist()
+    facts = ScoreFacts.load(booking, ids)
     weights = normalized_weights()
     # Rank on the scores alone first, and build candidates only for the top.
-    tiers, scores = facts.scores(
-        [walker for walker, _km in eligible], [km for _walker, km in eligible], weights
-    )
-    order = np.lexsort(
-        (
-            np.array([walker.pk for walker, _km in eligible]),
-            np.array([km for _walker, km in eligible]),
-            -scores,
-            -tiers,
-        )
-    ).tolist()
+    tiers, scores = facts.scores(pool, weights)
+    order = np.lexsort((pool.ids, pool.km, -scores, -tiers))[:MAX_CANDIDATES]
+    best = [ids[i] for i in order.tolist()]
+    walkers = rows(best)
+    km = pool.km.tolist()
     candidates = [
-        facts.candidate(eligible[i][0], eligible[i][1], weights)
-        for i in order[:MAX_CANDIDATES]
+        facts.candidate(walkers[ids[i]], km[i], weights) for i in order.tolist()
     ]
     return Ranking(
-        booking, candidates, considered, excluded or {}, names or {}, len(eligible)
+        booking, candidates, considered, excluded or {}, names or {}, len(ids)
     )
+
+
+def _walker_rows(walker_ids: list[int]) -> dict[int, WalkerRow]:
+    rows = (
+        WalkerProfile.objects.filter(pk__in=walker_ids)
+        .order_by()
+        .values_list(
+            "pk",
+            "level",
+            "home_latitude",
+            "home_longitude",
+            "service_radius_km",
+            "max_walks_per_day",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
+        )
+    )
+    found = {}
+    for pk, level, latitude, longitude, radius, maximum, first, last, email in rows:
+        assert latitude is not None and longitude is not None
+        # The same as User.display_name.
+        name = f"{first} {last}".strip() or email.split("@")[0]
+        found[pk] = WalkerRow(pk, level, latitude, longitude, radius, maximum, name)
+    return found
 
 
 def _explained_ranking(booking: Booking) -> Ranking:
@@ -279,7 +347,7 @@ def _explained_ranking(booking: Booking) -> Ranking:
         for walker_id, reasons in eligibility_problems_for(booking, walkers).items()
         if reasons
     }
-    walks = walks_around(booking, walker_ids=[walker.pk for walker in walkers])
+    walks = walks_around(booking, [walker.pk for walker in walkers])
     offered = dict(
         Offer.objects.filter(booking=booking).values_list("walker_id", "state")
     )
@@ -292,94 +360,92 @@ def _explained_ranking(booking: Booking) -> Ranking:
             )
         if reasons:
             excluded.setdefault(walker.pk, []).extend(reasons)
-    rows = [WalkerRow.of(w) for w in walkers if w.pk not in excluded]
-    eligible = list(zip(rows, _distances(booking, rows).tolist(), strict=True))
+    rows = {w.pk: WalkerRow.of(w) for w in walkers if w.pk not in excluded}
+    eligible = list(rows.values())
+    pool = WalkerPool.of(eligible, _distances(booking, eligible))
     names = {walker.pk: walker.user.display_name for walker in walkers}
-    return _ranked(booking, eligible, len(walkers), excluded, names)
+    return _ranked(
+        booking,
+        pool,
+        len(walkers),
+        lambda walker_ids: {pk: rows[pk] for pk in walker_ids},
+        excluded,
+        names,
+    )
 
 
-def _eligible_rows(booking: Booking) -> list[WalkerRow]:
+def _eligible_pool(booking: Booking) -> WalkerPool:
     """Return the area's walkers that pass the rules PostgreSQL can check.
 
     The same rules as walkers.eligibility, in one query: verified and
     active, the dog sizes, the weekly pattern and time off on the WIB day,
-    and never offered this booking. The caller checks the rest from the
-    day's walks, which it loads anyway: the exact radius (checked here
-    with a margin), overlaps, the daily maximum and the travel time
-    between walks. Correlated
-    subqueries on bookings made this query 15 times slower.
+    never offered this booking, and the radius with a margin. The caller
+    checks the rest: the exact radius, and from the day's walks the
+    overlaps, the daily maximum and the travel time between walks.
+    Correlated subqueries on bookings made this query 15 times slower.
     """
     from walkers.models import AvailabilityException, WeeklyAvailability
 
     start = timezone.localtime(booking.starts_at)
     end = timezone.localtime(booking.ends_at)
     if end.date() != start.date():
-        return []
+        return WalkerPool.of([], [])
     day = start.date()
     sizes = set(booking.dogs.values_list("size", flat=True))
-    # Each walker's radius as degrees on a box around the walk: a degree is
-    # at least 110 km near the equator, so the box holds the whole circle.
-    reach = Cast("service_radius_km", FloatField()) / Value(110.0)
-    walk_latitude = Value(float(booking.latitude), output_field=FloatField())
-    walk_longitude = Value(float(booking.longitude), output_field=FloatField())
+    available = WeeklyAvailability.objects.filter(
+        weekday=day.isoweekday(),
+        start_time__lte=start.time(),
+        end_time__gte=end.time(),
+    ).values("walker_id")
+    time_off = AvailabilityException.objects.filter(
+        walker=OuterRef("pk"), date=day
+    ).filter(
+        Q(start_time__isnull=True)
+        | Q(start_time__lt=end.time(), end_time__gt=start.time())
+    )
     walkers = (
-        WalkerProfile.objects.filter(
-            areas=booking.area_id,
-            is_active=True,
-            pk__in=verified_walker_ids(),
-            home_latitude__gte=walk_latitude - reach,
-            home_latitude__lte=walk_latitude + reach,
-            home_longitude__gte=walk_longitude - reach,
-            home_longitude__lte=walk_longitude + reach,
-        )
-        .filter(
-            Exists(
-                WeeklyAvailability.objects.filter(
-                    walker=OuterRef("pk"),
-                    weekday=day.isoweekday(),
-                    start_time__lte=start.time(),
-                    end_time__gte=end.time(),
-                )
-            )
-        )
-        .exclude(
-            Exists(
-                AvailabilityException.objects.filter(
-                    walker=OuterRef("pk"), date=day
-                ).filter(
-                    Q(start_time__isnull=True)
-                    | Q(start_time__lt=end.time(), end_time__gt=start.time())
-                )
-            )
-        )
+        WalkerProfile.objects.verified()
+        .filter(areas=booking.area_id, is_active=True, pk__in=available)
+        .exclude(Exists(time_off))
         .exclude(Exists(Offer.objects.filter(booking=booking, walker=OuterRef("pk"))))
     )
     for size in sizes:
         # No size name is part of another, so a substring test is exact.
         walkers = walkers.filter(dog_sizes__contains=size)
-    # The caller checks the radius exactly; this cuts the corners of the box
-    # in PostgreSQL, with a margin for its floating point differing from numpy.
+    # The caller checks the radius exactly with numpy. This cuts the walkers
+    # beyond it in PostgreSQL, with a margin for its floating point. A box
+    # on the coordinates before this test made the query slower in
+    # scripts/bench_matching.py, because its casts cost more than it spared.
     walkers = walkers.alias(
         km=_sql_haversine_km(float(booking.latitude), float(booking.longitude))
     ).filter(km__lte=Cast("service_radius_km", FloatField()) + Value(0.001))
-    rows = walkers.order_by("pk").values_list(
-        "pk",
-        "level",
-        "home_latitude",
-        "home_longitude",
-        "service_radius_km",
-        "max_walks_per_day",
-        "user__first_name",
-        "user__last_name",
-        "user__email",
+    columns = list(
+        zip(
+            *walkers.order_by().values_list(
+                "pk",
+                "home_latitude",
+                "home_longitude",
+                "service_radius_km",
+                "max_walks_per_day",
+            ),
+            strict=True,
+        )
     )
-    found = []
-    for pk, level, latitude, longitude, radius, maximum, first, last, email in rows:
-        assert latitude is not None and longitude is not None
-        # The same as User.display_name.
-        name = f"{first} {last}".strip() or email.split("@")[0]
-        found.append(WalkerRow(pk, level, latitude, longitude, radius, maximum, name))
-    return found
+    if not columns:
+        return WalkerPool.of([], [])
+    ids, latitudes, longitudes, radius, daily_max = columns
+    km = haversine_km(
+        np.array(latitudes, dtype=float),
+        np.array(longitudes, dtype=float),
+        float(booking.latitude),
+        float(booking.longitude),
+    )
+    return WalkerPool(
+        np.array(ids, dtype=np.int64),
+        km,
+        np.array(radius, dtype=float),
+        np.array(daily_max, dtype=float),
+    )
 
 
 def _sql_haversine_km(latitude: float, longitude: float) -> Any:
@@ -398,24 +464,52 @@ def _sql_haversine_km(latitude: float, longitude: float) -> Any:
     )
 
 
-def walks_around(
-    booking: Booking,
-    walker_ids: list[int] | None = None,
-    area_id: int | None = None,
-) -> dict[int, list[Walk]]:
-    """Load walks and open offers on the booking's WIB day, of these walkers.
+class InArray(Expression):
+    """A filter ``column IN ids`` that sends all the ids as one parameter.
 
-    The walkers are given by id, or as every walker of an area, which spares
-    PostgreSQL a list of thousands of ids.
+    Django's ``__in`` sends one parameter per id, and for 2,000 ids building
+    that SQL took longer than running the query. PostgreSQL gets ``= ANY``
+    of an array literal, and SQLite, which runs the demo, reads a JSON array
+    with json_each.
     """
+
+    conditional = True
+
+    def __init__(self, column: str, ids: Iterable[int]) -> None:
+        super().__init__(output_field=BooleanField())
+        self.column: Any = F(column)
+        self.ids = [int(pk) for pk in ids]
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, expressions: Sequence[Any]) -> None:
+        [self.column] = expressions
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.column)
+        array = "{" + ",".join(map(str, self.ids)) + "}"
+        return f"{column} = ANY(%s::bigint[])", [*params, array]
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.column)
+        return (
+            f"{column} IN (SELECT value FROM json_each(%s))",
+            [*params, json.dumps(self.ids)],
+        )
+
+
+def walks_around(booking: Booking, walker_ids: list[int]) -> dict[int, list[Walk]]:
+    """Load walks and open offers on the booking's WIB day, of these walkers."""
     day_start, day_end = local_day_bounds(booking.local_date)
     walks: dict[int, list[Walk]] = defaultdict(list)
-    walkers = (
-        Q(walker_id__in=walker_ids) if area_id is None else Q(walker__areas=area_id)
-    )
     held = (
         Booking.objects.holding_walker()
-        .filter(walkers, starts_at__lt=day_end, ends_at__gt=day_start)
+        .filter(
+            InArray("walker", walker_ids),
+            starts_at__lt=day_end,
+            ends_at__gt=day_start,
+        )
         .exclude(pk=booking.pk)
         .values_list(
             "walker_id", "reference", "starts_at", "ends_at", "latitude", "longitude"
@@ -428,7 +522,7 @@ def walks_around(
     offers = (
         Offer.objects.open()
         .filter(
-            walkers,
+            InArray("walker", walker_ids),
             booking__starts_at__lt=day_end,
             booking__ends_at__gt=day_start,
         )
@@ -519,15 +613,11 @@ class ScoreFacts:
 
     @classmethod
     def load(cls, booking: Booking, walker_ids: list[int]) -> "ScoreFacts":
-        """Load the facts for walkers of the booking's area.
-
-        The queries cover every walker of the area rather than a list of
-        ids, which for thousands of walkers costs PostgreSQL less.
-        """
+        """Load the facts for these walkers of the booking's area."""
         if not walker_ids:
             return cls()
         area = booking.area_id
-        facts = cls.load_walkers(booking.local_date, area_id=area)
+        facts = cls.load_walkers(booking.local_date, walker_ids=walker_ids)
         facts.preferred = set(
             PreferredWalker.objects.filter(
                 owner_id=booking.owner_id, walker__areas=area
@@ -543,21 +633,11 @@ class ScoreFacts:
         return facts
 
     @classmethod
-    def load_walkers(
-        cls,
-        day: dt.date,
-        walker_ids: list[int] | None = None,
-        area_id: int | None = None,
-    ) -> "ScoreFacts":
-        """Load the facts that do not depend on the booking's owner or dogs.
-
-        The walkers are given by id or as every walker of an area.
-        """
+    def load_walkers(cls, day: dt.date, walker_ids: list[int]) -> "ScoreFacts":
+        """Load the facts that do not depend on the booking's owner or dogs."""
 
         def walkers(path: str) -> Q:
-            if area_id is not None:
-                return Q(**{f"{path}__areas": area_id})
-            return Q(**{f"{path}__in": walker_ids or []})
+            return Q(InArray(path, walker_ids))
 
         facts = cls()
         facts.ratings = _ratings(walkers("walker"))
@@ -612,15 +692,13 @@ class ScoreFacts:
             "load": max(0.0, 1 - self.week_load.get(walker.pk, 0) / capacity),
         }
 
-    def scores(
-        self, walkers: list[WalkerRow], km: list[float], weights: dict[str, float]
-    ) -> tuple[Any, Any]:
-        """Return the walkers' tiers and scores as numpy arrays.
+    def scores(self, pool: WalkerPool, weights: dict[str, float]) -> tuple[Any, Any]:
+        """Return the tiers and scores of the pool's walkers as numpy arrays.
 
         The same arithmetic in the same order as ``candidate``, element by
         element, so each score is the float that its candidate has.
         """
-        ids = [walker.pk for walker in walkers]
+        ids = pool.ids.tolist()
         tiers = np.array([self.tier(pk) for pk in ids], dtype=np.int64)
         ratings = [self.ratings.get(pk, (0.0, 0)) for pk in ids]
         starts = [self.starts.get(pk, (0, 0)) for pk in ids]
@@ -630,10 +708,7 @@ class ScoreFacts:
         on_time = np.array([count for _started, count in starts], dtype=float)
         dropped = np.array([self.dropped.get(pk, 0) for pk in ids], dtype=float)
         week_load = np.array([self.week_load.get(pk, 0) for pk in ids], dtype=float)
-        radius = np.array([walker.service_radius_km for walker in walkers], dtype=float)
-        capacity = 7 * np.array(
-            [walker.max_walks_per_day for walker in walkers], dtype=float
-        )
+        capacity = 7 * pool.daily_max
         rating = (rating_total + RATING_PRIOR * PRIOR_WALKS) / (
             rating_count + PRIOR_WALKS
         )
@@ -641,8 +716,7 @@ class ScoreFacts:
         kept_rate = 1 - dropped / (started + dropped + PRIOR_WALKS)
         familiarity = np.array([FAMILIARITY[tier] for tier in tiers.tolist()])
         scores = (
-            weights["distance"]
-            * np.maximum(0.0, 1 - np.array(km, dtype=float) / radius)
+            weights["distance"] * np.maximum(0.0, 1 - pool.km / pool.radius)
             + weights["rating"] * ((rating - 1) / 4)
             + weights["reliability"] * (on_time_rate * kept_rate)
             + weights["load"] * np.maximum(0.0, 1 - week_load / capacity)

@@ -16,7 +16,14 @@ from bookings.matching import (
 from bookings.models import Booking, District, Dog, MatchRun, Offer
 from tests.factories import BookingFactory, DogFactory, WalkerProfileFactory
 from walkers.demo import make_available, make_verified
-from walkers.models import AvailabilityException, PreferredWalker, WeeklyAvailability
+from walkers.models import (
+    STAGE_ORDER,
+    AvailabilityException,
+    PreferredWalker,
+    WalkerProfile,
+    WalkerStage,
+    WeeklyAvailability,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -93,6 +100,21 @@ def unverify(walker):
     walker.stages.filter(stage="training").delete()
 
 
+def fail_training(walker):
+    walker.stages.filter(stage="training").update(outcome=WalkerStage.Outcome.FAILED)
+
+
+def unverify_then_save_stale(walker):
+    stale = WalkerProfile.objects.get(pk=walker.pk)
+    unverify(walker)
+    stale.save()
+
+
+def unverify_then_forge_count(walker):
+    unverify(walker)
+    WalkerProfile.objects.filter(pk=walker.pk).update(stages_passed=len(STAGE_ORDER))
+
+
 def small_dogs_only(walker):
     walker.dog_sizes = "small"
     walker.save()
@@ -135,6 +157,9 @@ def far_home(walker):
     [
         (suspend, "Suspended"),
         (unverify, "Not verified"),
+        (fail_training, "Not verified"),
+        (unverify_then_save_stale, "Not verified"),
+        (unverify_then_forge_count, "Not verified"),
         (small_dogs_only, "Does not take dogs of this size: Large"),
         (weekday_off, "Not available on"),
         (afternoon_only, "Not available on"),

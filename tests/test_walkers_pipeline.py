@@ -63,6 +63,80 @@ def test_failed_stage_is_not_verified(applicant, staff):
     assert fresh.pipeline().next_stage is None
 
 
+# The stored count of passed stages, which database triggers keep.
+
+
+def stored_count(walker: WalkerProfile) -> int:
+    return WalkerProfile.objects.values_list("stages_passed", flat=True).get(
+        pk=walker.pk
+    )
+
+
+def is_listed_verified(walker: WalkerProfile) -> bool:
+    return WalkerProfile.objects.verified().filter(pk=walker.pk).exists()
+
+
+def test_stored_count_follows_each_pass(applicant, staff):
+    assert stored_count(applicant) == 0
+    for count in range(1, len(STAGE_ORDER) + 1):
+        pass_stages(applicant, count, staff, timezone.localdate())
+        assert stored_count(applicant) == count
+    assert is_listed_verified(applicant)
+
+
+def test_stored_count_drops_on_failed_stage(applicant, staff):
+    pass_stages(applicant, len(STAGE_ORDER), staff, timezone.localdate())
+    record = applicant.stages.get(stage="training")
+    record.outcome = WalkerStage.Outcome.FAILED
+    record.rejection_reason = "Missed the training."
+    record.save()
+    assert stored_count(applicant) == len(STAGE_ORDER) - 1
+    assert not is_listed_verified(applicant)
+
+
+def test_stored_count_drops_on_bulk_update(applicant, staff):
+    pass_stages(applicant, len(STAGE_ORDER), staff, timezone.localdate())
+    applicant.stages.filter(stage="background").update(outcome="failed")
+    assert stored_count(applicant) == len(STAGE_ORDER) - 1
+    assert not is_listed_verified(applicant)
+
+
+def test_stored_count_drops_on_reopened_stage(applicant, staff):
+    pass_stages(applicant, len(STAGE_ORDER), staff, timezone.localdate())
+    applicant.stages.get(stage="training").delete()
+    assert stored_count(applicant) == len(STAGE_ORDER) - 1
+    assert not is_listed_verified(applicant)
+    pass_stages(applicant, len(STAGE_ORDER), staff, timezone.localdate())
+    assert stored_count(applicant) == len(STAGE_ORDER)
+    assert is_listed_verified(applicant)
+
+
+def test_stored_count_survives_stale_save(applicant, staff):
+    pass_stages(applicant, len(STAGE_ORDER), staff, timezone.localdate())
+    stale = WalkerProfile.objects.get(pk=applicant.pk)
+    applicant.stages.get(stage="training").delete()
+    stale.bio = "Edited in another tab."
+    stale.save()
+    assert stored_count(applicant) == len(STAGE_ORDER) - 1
+    assert not is_listed_verified(applicant)
+
+
+def test_stored_count_cannot_be_forged(applicant):
+    WalkerProfile.objects.filter(pk=applicant.pk).update(stages_passed=len(STAGE_ORDER))
+    assert stored_count(applicant) == 0
+    assert not is_listed_verified(applicant)
+
+
+def test_inactive_walker_verified_but_not_assignable(applicant, staff):
+    pass_stages(applicant, len(STAGE_ORDER), staff, timezone.localdate())
+    applicant.refresh_from_db()
+    applicant.is_active = False
+    applicant.save()
+    assert stored_count(applicant) == len(STAGE_ORDER)
+    assert is_listed_verified(applicant)
+    assert not WalkerProfile.objects.assignable().filter(pk=applicant.pk).exists()
+
+
 # Stage rules
 
 
@@ -243,6 +317,22 @@ def test_admin_records_a_rejection(staff_client, applicant, staff):
         WalkerProfile.objects.get(pk=applicant.pk).pipeline().failed.stage
         == "interview"
     )
+
+
+def test_admin_decisions_update_stored_count(staff_client, applicant):
+    response = post_stage(staff_client, applicant, "screening", outcome="passed")
+    assert response.status_code == 302
+    assert stored_count(applicant) == 1
+    response = post_stage(
+        staff_client,
+        applicant,
+        "interview",
+        outcome="failed",
+        score=40,
+        rejection_reason="Unsure how to handle a pulling dog.",
+    )
+    assert response.status_code == 302
+    assert stored_count(applicant) == 1
 
 
 def test_admin_shows_full_id_number_to_staff(staff_client, applicant):

@@ -82,18 +82,12 @@ NEXT_STEP_TEXT = {
 
 def verified_walker_ids() -> Any:
     """Return a subquery of the ids of walkers who passed every stage."""
-    return (
-        WalkerStage.objects.filter(outcome=WalkerStage.Outcome.PASSED)
-        .values("walker")
-        .annotate(passed=Count("pk"))
-        .filter(passed=len(STAGE_ORDER))
-        .values("walker")
-    )
+    return WalkerProfile.objects.verified().values("pk")
 
 
 class WalkerQuerySet(models.QuerySet["WalkerProfile"]):
     def verified(self) -> "WalkerQuerySet":
-        return self.filter(pk__in=verified_walker_ids())
+        return self.filter(stages_passed=len(STAGE_ORDER))
 
     def verified_active(self) -> "WalkerQuerySet":
         """Walkers who passed every stage and are not suspended."""
@@ -202,6 +196,13 @@ class WalkerProfile(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
     created_at = models.DateTimeField(_("applied"), auto_now_add=True)
+    # The number of this walker's stages with the outcome "passed", stored so
+    # that matching can filter verified walkers without counting stages.
+    # Database triggers (walkers migration 0003) recount it whenever a stage
+    # or this row is written, so a stale or forged value is replaced.
+    stages_passed = models.PositiveSmallIntegerField(
+        _("recruitment stages passed"), default=0, editable=False
+    )
 
     objects = WalkerQuerySet.as_manager()
 
@@ -250,7 +251,7 @@ class WalkerProfile(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        """True once every stage is passed. Derived, never stored."""
+        """True once every stage is passed, judged from the stage records."""
         count = getattr(self, "passed_stage_count", None)
         if count is not None:
             return bool(count == len(STAGE_ORDER))
@@ -506,6 +507,15 @@ class WeeklyAvailability(models.Model):
         verbose_name = _("weekly availability")
         verbose_name_plural = _("weekly availability")
         ordering = ["walker", "weekday", "start_time"]
+        indexes = [
+            # Matching reads one weekday's windows of every walker of an
+            # area, and with the times included it reads them from the index.
+            models.Index(
+                fields=["weekday", "walker"],
+                include=["start_time", "end_time"],
+                name="walkers_weekly_by_weekday",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_time__gt=models.F("start_time")),

@@ -1,6 +1,7 @@
 """Walker eligibility for a booking: every rule, with WIB day boundaries."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -174,6 +175,26 @@ def test_service_radius(ready, radius, allowed):
     booking = BookingFactory(latitude=BSD[0], longitude=BSD[1], area=gading_serpong)
     found = [p for p in problems(ready, booking) if "service radius" in p]
     assert (found == []) is allowed
+
+
+@pytest.mark.parametrize(
+    ("language", "pattern"),
+    [
+        ("en", r"^The walk is \d+\.\d km from the home base, beyond the service "),
+        ("id", r"^Lokasi jalan-jalan berjarak \d+,\d km dari "),
+    ],
+)
+def test_radius_distance_in_local_format(ready, language, pattern):
+    ready.service_radius_km = 5
+    ready.save()
+    area = District.objects.get(name="BSD City").area
+    ready.areas.add(area)
+    booking = BookingFactory(latitude=BSD[0], longitude=BSD[1], area=area)
+
+    with translation.override(language):
+        [problem] = problems(ready, booking)
+
+    assert re.match(pattern, problem), problem
 
 
 def test_no_home_base_rejected(ready):

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from pompygo.lib.timezones import local_day_bounds
@@ -160,10 +160,14 @@ def _place_problems(walker: WalkerProfile, booking: Any) -> list[str]:
     if distance > walker.service_radius_km:
         return [
             _(
-                "The walk is %(distance).1f km from the home base, "
+                "The walk is %(distance)s km from the home base, "
                 "beyond the service radius of %(radius)s km."
             )
-            % {"distance": distance, "radius": walker.service_radius_km}
+            % {
+                # "23,3" in Indonesian, "23.3" in English.
+                "distance": number_format(distance, 1),
+                "radius": walker.service_radius_km,
+            }
         ]
     return []
 

@@ -41,6 +41,7 @@ from django.db.models import (
 from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from scipy.optimize import linear_sum_assignment
 
@@ -561,6 +562,16 @@ def _can_travel(booking: Booking, walks: list[Walk]) -> bool:
     return True
 
 
+def travel_problems(booking: Booking, walker_id: int) -> list[str]:
+    """Return why the walker cannot travel between this walk and their others.
+
+    Only walks the walker holds count. An open offer elsewhere does not stop
+    an assignment, and accepting that offer later fails this same check.
+    """
+    walks = walks_around(booking, [walker_id]).get(walker_id, [])
+    return _travel_problems(booking, [walk for walk in walks if not walk.is_offer])
+
+
 def _travel_problems(booking: Booking, walks: list[Walk]) -> list[str]:
     """Return why the walker cannot travel between this walk and their others."""
     problems = []
@@ -571,7 +582,7 @@ def _travel_problems(booking: Booking, walks: list[Walk]) -> list[str]:
         gap = dt.timedelta(minutes=travel_minutes(km))
         values = {
             "reference": walk.reference,
-            "km": f"{km:.1f}",
+            "km": number_format(km, 1),
             "minutes": round(gap.total_seconds() / 60),
         }
         if walk.starts_at < booking.ends_at and booking.starts_at < walk.ends_at:

@@ -362,6 +362,7 @@ def assign_walker(booking: Booking, walker: Any, actor: Any) -> None:
                 .values_list("pk", flat=True)
             )
             _check_no_overlap(booking, walker)
+            _check_travel(booking, walker)
             if booking.status == Booking.Status.CONFIRMED:
                 _change_walker(booking, walker, actor, note)
             else:
@@ -405,6 +406,20 @@ def _check_no_overlap(booking: Booking, walker: Any) -> None:
         raise WalkerUnavailable(
             _("%(walker)s already has booking %(other)s at an overlapping time.")
             % {"walker": walker, "other": clash.reference}
+        )
+
+
+def _check_travel(booking: Booking, walker: Any) -> None:
+    """Raise WalkerUnavailable when the walker cannot get to or from their
+    other walks of the day in time, as the matching estimates it."""
+    # The matching imports this module, so it is imported here.
+    from bookings.matching import travel_problems
+
+    problems = travel_problems(booking, walker.pk)
+    if problems:
+        raise WalkerUnavailable(
+            _("%(walker)s cannot take this booking: %(reasons)s")
+            % {"walker": walker, "reasons": " ".join(problems)}
         )
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
-from bookings.models import Booking, District, Dog
+from bookings.models import Booking, District, Dog, Offer
 from bookings.services import WalkerUnavailable, assign_walker
 from tests.factories import BookingFactory, DogFactory, WalkerProfileFactory
 from walkers.demo import make_available, make_verified
@@ -302,3 +302,49 @@ def test_queries_do_not_grow_with_walkers(staff, django_assert_max_num_queries, 
     with django_assert_max_num_queries(6):
         result = eligibility_problems_for(booking, walkers)
     assert all(found == [] for found in result.values())
+
+
+KELAPA_GADING = (Decimal("-6.158000"), Decimal("106.908000"))
+
+
+def test_manual_assignment_checks_travel_time(ready, staff):
+    day = next_weekday(2)
+    # Menteng to Kelapa Gading is about 12 km: far more than a 15-minute gap.
+    first = booking_at(wib(day, 9))
+    assign_walker(first, ready, staff)
+    across_town = booking_at(
+        wib(day, 10, 15), latitude=KELAPA_GADING[0], longitude=KELAPA_GADING[1]
+    )
+
+    with pytest.raises(WalkerUnavailable) as raised:
+        assign_walker(across_town, ready, staff)
+
+    assert f"Cannot get here in time from {first.reference}" in str(raised.value)
+    across_town.refresh_from_db()
+    assert across_town.walker is None
+    assert across_town.status == Booking.Status.REQUESTED
+
+
+def test_manual_assignment_allows_enough_travel_time(ready, staff):
+    day = next_weekday(2)
+    assign_walker(booking_at(wib(day, 9)), ready, staff)
+    later = booking_at(
+        wib(day, 12), latitude=KELAPA_GADING[0], longitude=KELAPA_GADING[1]
+    )
+
+    assign_walker(later, ready, staff)
+
+    later.refresh_from_db()
+    assert later.walker == ready
+
+
+def test_open_offer_elsewhere_does_not_stop_assignment(ready, staff):
+    day = next_weekday(2)
+    offered = booking_at(wib(day, 9))
+    Offer.objects.create(booking=offered, walker=ready, expires_at=offered.starts_at)
+    clashing = booking_at(wib(day, 9, 30))
+
+    assign_walker(clashing, ready, staff)
+
+    clashing.refresh_from_db()
+    assert clashing.walker == ready

@@ -1,11 +1,13 @@
 """Personas and shared fixtures: every test reads as one of these people."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 
 from accounts.models import User
+from tests import celery_worker
 from tests.factories import DogFactory, UserFactory, WalkerProfileFactory
 
 
@@ -19,6 +21,20 @@ def _fast_and_isolated(settings: Any) -> Any:
     app.conf.task_always_eager = True
     yield
     cache.clear()
+
+
+@pytest.fixture
+def worker() -> Iterator[celery_worker.TaskRuns]:
+    """A real Celery worker on the test Redis; see tests/celery_worker.py."""
+    with celery_worker.running_worker() as runs:
+        yield runs
+
+
+@pytest.fixture
+def queue_only() -> Iterator[None]:
+    """Tasks queued on the test Redis with no worker running."""
+    with celery_worker.queue_only():
+        yield
 
 
 @pytest.fixture

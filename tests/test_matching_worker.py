@@ -1,19 +1,16 @@
 """Matching on a real Celery worker that consumes from the real Redis.
 
-The worker runs in a thread of the test process, as in tests/test_tasks.py,
+The worker (tests/celery_worker.py) runs in a thread of the test process,
 so the signals it sends reach receivers connected here.
 """
 
 import datetime as dt
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
-from celery import signals as celery_signals
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from bookings import signals
@@ -21,7 +18,6 @@ from bookings.matching import accept_offer
 from bookings.models import Area, Booking, BookingMatch, District, Offer, Service
 from bookings.services import BookingDetails, book
 from bookings.tasks import expire_offers, match_booking
-from pompygo.celery import app
 from tests.factories import MENTENG, WalkerProfileFactory, walk_start
 from walkers.demo import make_available, make_verified
 
@@ -30,55 +26,20 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-WAIT_SECONDS = 20
 MATCH = "bookings.tasks.match_booking"
 
 
-class Runs:
-    def __init__(self) -> None:
-        self.finished: list[dict[str, Any]] = []
-        self.failures: list[BaseException] = []
-        self.offers_sent: list[int] = []
-
-    def on_postrun(self, task: Any, args: Any, retval: Any, **kw: Any) -> None:
-        self.finished.append({"name": task.name, "args": list(args), "result": retval})
-
-    def on_failure(self, sender: Any, exception: BaseException, **kw: Any) -> None:
-        # Only the matching tasks: the notification tasks have their own tests.
-        if sender.name.startswith("bookings.tasks."):
-            self.failures.append(exception)
-
-    def on_offer_sent(self, offer: Offer, **kw: Any) -> None:
-        self.offers_sent.append(offer.pk)
-
-    def wait(self, name: str, count: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while len(done := [r for r in self.finished if r["name"] == name]) < count:
-            if time.monotonic() > deadline:
-                pytest.fail(f"Timed out waiting for {count} {name}: {self.finished}")
-            time.sleep(0.05)
-        return done
-
-
 @pytest.fixture
-def worker() -> Iterator[Runs]:
-    runs = Runs()
-    celery_signals.task_postrun.connect(runs.on_postrun, weak=False)
-    celery_signals.task_failure.connect(runs.on_failure, weak=False)
-    signals.offer_sent.connect(runs.on_offer_sent, weak=False)
-    app.conf.task_always_eager = False
-    app.conf.worker_hijack_root_logger = False
-    app.control.purge()
-    try:
-        with start_worker(
-            app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
-        ):
-            yield runs
-    finally:
-        app.conf.task_always_eager = True
-        celery_signals.task_postrun.disconnect(runs.on_postrun)
-        celery_signals.task_failure.disconnect(runs.on_failure)
-        signals.offer_sent.disconnect(runs.on_offer_sent)
+def offers_sent() -> Iterator[list[int]]:
+    """The ids of the offers sent, by the worker or by the test itself."""
+    sent: list[int] = []
+
+    def on_offer_sent(offer: Offer, **kwargs: Any) -> None:
+        sent.append(offer.pk)
+
+    signals.offer_sent.connect(on_offer_sent, weak=False)
+    yield sent
+    signals.offer_sent.disconnect(on_offer_sent)
 
 
 def ready(name: str, district: str = "Menteng") -> Any:
@@ -100,16 +61,16 @@ def book_walk(owner: Any, dog: Any) -> Booking:
     return booking
 
 
-def test_booking_matched_offered_accepted(worker, owner, dog):
+def test_booking_matched_offered_accepted(worker, offers_sent, owner, dog):
     agus = ready("Agus")
     booking = book_walk(owner, dog)
 
-    [run] = worker.wait(MATCH, 1)
+    [run] = worker.wait(MATCH)
     assert run["args"] == [booking.pk, "created"]
     assert run["result"] == f"offered to walker {agus.pk}"
-    assert worker.failures == []
+    assert worker.failures_of("bookings.tasks.") == []
     offer = Offer.objects.get(booking=booking)
-    assert worker.offers_sent == [offer.pk]
+    assert offers_sent == [offer.pk]
 
     accept_offer(offer, agus)
     booking.refresh_from_db()
@@ -117,10 +78,10 @@ def test_booking_matched_offered_accepted(worker, owner, dog):
     assert booking.status == Booking.Status.CONFIRMED
 
 
-def test_same_task_twice_offers_once(worker, owner, dog):
+def test_same_task_twice_offers_once(worker, offers_sent, owner, dog):
     ready("Agus")
     booking = book_walk(owner, dog)
-    worker.wait(MATCH, 1)
+    worker.wait(MATCH)
 
     match_booking.delay(booking.pk, "created")
     match_booking.delay(booking.pk, "created")
@@ -128,15 +89,15 @@ def test_same_task_twice_offers_once(worker, owner, dog):
     runs = worker.wait(MATCH, 3)
     assert [r["result"] for r in runs[1:]] == ["offer out", "offer out"]
     assert Offer.objects.filter(booking=booking).count() == 1
-    assert len(worker.offers_sent) == 1
-    assert worker.failures == []
+    assert len(offers_sent) == 1
+    assert worker.failures_of("bookings.tasks.") == []
 
 
 def test_expired_offer_goes_to_next_walker(worker, owner, dog, settings):
     ready("Agus")
     tebet = ready("Tebet", "Tebet")
     booking = book_walk(owner, dog)
-    worker.wait(MATCH, 1)
+    worker.wait(MATCH)
     later = timezone.now() + dt.timedelta(
         minutes=settings.MATCHING_OFFER_TIMEOUT_MINUTES, seconds=5
     )
@@ -148,11 +109,11 @@ def test_expired_offer_goes_to_next_walker(worker, owner, dog, settings):
     assert runs[1]["args"] == [booking.pk, "expired"]
     assert Offer.objects.get(booking=booking, state="sent").walker == tebet
     assert BookingMatch.objects.get(booking=booking).refusals == 1
-    assert worker.failures == []
+    assert worker.failures_of("bookings.tasks.") == []
 
 
 def test_gone_booking_task_ends_quietly(worker):
     match_booking.delay(424242, "created")
-    [run] = worker.wait(MATCH, 1)
+    [run] = worker.wait(MATCH)
     assert run["result"] == "gone"
-    assert worker.failures == []
+    assert worker.failures_of("bookings.tasks.") == []

@@ -1,6 +1,6 @@
 """Notifications sent by a real Celery worker consuming from the real Redis.
 
-The worker runs in a thread of the test process (see tests/test_tasks.py),
+The worker runs in a thread of the test process (tests/celery_worker.py),
 so settings changed by a test reach it, and mail.outbox collects its email.
 """
 
@@ -9,14 +9,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from celery import signals
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core import mail
 from django.db import connection, transaction
@@ -27,78 +25,21 @@ from bookings.models import Booking, Offer
 from notifications import services
 from notifications.models import Channel, Event, Message
 from notifications.tasks import send_message, sweep_messages
-from pompygo.celery import app
+from tests.celery_worker import TaskRuns, running_worker, wait_until
 from tests.factories import BookingFactory
 from tests.notification_helpers import FailingEmailBackend, disconnected
 from tests.test_matching_worker import ready
 from tests.test_notifications import assigned_in_bulk
-from tests.test_tasks import TaskRuns, book_walk
+from tests.test_tasks import book_walk
 
 pytestmark = [
     pytest.mark.celery_worker,
     pytest.mark.django_db(transaction=True),
 ]
 
-WAIT_SECONDS = 20
-
-
-@contextmanager
-def running_worker(purge: bool = True) -> Iterator[TaskRuns]:
-    runs = TaskRuns()
-    signals.task_postrun.connect(runs.on_postrun, weak=False)
-    signals.task_failure.connect(runs.on_failure, weak=False)
-    app.conf.task_always_eager = False
-    app.conf.worker_hijack_root_logger = False
-    if purge:
-        app.control.purge()
-    try:
-        with start_worker(
-            app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
-        ):
-            yield runs
-    finally:
-        signals.task_postrun.disconnect(runs.on_postrun)
-        signals.task_failure.disconnect(runs.on_failure)
-
-
-@pytest.fixture
-def worker() -> Iterator[TaskRuns]:
-    try:
-        with running_worker() as runs:
-            yield runs
-    finally:
-        app.conf.task_always_eager = True
-
-
-@pytest.fixture
-def queue_only() -> Iterator[None]:
-    """Queue tasks on Redis with no worker running, as when workers are down."""
-    app.conf.task_always_eager = False
-    app.control.purge()
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = True
-
-
-def wait_until(condition: Callable[[], Any], description: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"Timed out after {WAIT_SECONDS} s waiting for {description}")
-        time.sleep(0.05)
-
 
 def runs_of(runs: TaskRuns, message: Message) -> list[dict[str, Any]]:
-    return [
-        run
-        for run in runs.finished
-        if run["name"] == "notifications.tasks.send_message"
-        and run["args"] == [message.pk]
-    ]
+    return runs.named("notifications.tasks.send_message", [message.pk])
 
 
 def state_of(message: Message) -> str:
@@ -151,11 +92,7 @@ def test_worker_queues_and_sends_batch_messages(worker, monkeypatch):
         ),
         "every assignment message sent",
     )
-    fan_outs = [
-        run
-        for run in worker.finished
-        if run["name"] == "notifications.tasks.queue_sends"
-    ]
+    fan_outs = worker.named("notifications.tasks.queue_sends")
     assert [len(run["args"][0]) for run in fan_outs] == [10, 10, 4]
     assert Message.objects.count() == 24
     assert len(mail.outbox) == 12

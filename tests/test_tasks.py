@@ -1,28 +1,23 @@
 """Booking tasks run by a real Celery worker that consumes from the real Redis.
 
-The worker runs in a thread of the test process (celery.contrib.testing), so
-it uses the test database and sends through the in-memory email backend
-that fills mail.outbox. The tests are transactional because the worker's own
-database connection reads only committed rows.
+The worker (tests/celery_worker.py) runs in a thread of the test process,
+so it uses the test database and sends through the in-memory email backend
+that fills mail.outbox.
 """
 
 import logging
 import threading
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
-from celery import signals
-from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
 from bookings.models import Area, Booking, Service
 from bookings.services import BookingDetails, book
 from bookings.tasks import send_booking_received
 from notifications.models import Message
-from pompygo.celery import app
+from tests.celery_worker import wait_until
 from tests.factories import MENTENG, BookingFactory, walk_start
 
 pytestmark = [
@@ -30,75 +25,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-WAIT_SECONDS = 15
-
-
-class TaskRuns:
-    """The worker's finished tasks, recorded from Celery's signals."""
-
-    def __init__(self) -> None:
-        self.finished: list[dict[str, Any]] = []
-        self.failures: list[BaseException] = []
-
-    def on_postrun(
-        self, task_id: str, task: Any, args: Any, state: str, **kw: Any
-    ) -> None:
-        self.finished.append(
-            {
-                "task_id": task_id,
-                "name": task.name,
-                "args": list(args),
-                "state": state,
-                "thread": threading.get_ident(),
-            }
-        )
-
-    def on_failure(self, exception: BaseException, **kw: Any) -> None:
-        self.failures.append(exception)
-
-
-@pytest.fixture
-def worker() -> Iterator[TaskRuns]:
-    runs = TaskRuns()
-    signals.task_postrun.connect(runs.on_postrun, weak=False)
-    signals.task_failure.connect(runs.on_failure, weak=False)
-    app.conf.task_always_eager = False
-    # Keep pytest's log capture: by default the worker replaces the root
-    # logger's handlers.
-    app.conf.worker_hijack_root_logger = False
-    # Drop messages that an interrupted earlier run left in this Redis db.
-    app.control.purge()
-    try:
-        with start_worker(
-            app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
-        ):
-            yield runs
-    finally:
-        app.conf.task_always_eager = True
-        signals.task_postrun.disconnect(runs.on_postrun)
-        signals.task_failure.disconnect(runs.on_failure)
-
-
 RECEIVED_TASK = "bookings.tasks.send_booking_received"
-
-
-def wait_for_tasks(
-    runs: TaskRuns, count: int, name: str = RECEIVED_TASK
-) -> list[dict[str, Any]]:
-    """Wait until the worker has finished this many tasks of one name.
-
-    Failed ones count too. A booking also queues other tasks (matching,
-    notifications); only those of this name are waited for and returned.
-    """
-    deadline = time.monotonic() + WAIT_SECONDS
-    while len(named := [run for run in runs.finished if run["name"] == name]) < count:
-        if time.monotonic() > deadline:
-            pytest.fail(
-                f"Timed out after {WAIT_SECONDS} s waiting for {count} tasks; "
-                f"finished: {runs.finished}"
-            )
-        time.sleep(0.05)
-    return named
 
 
 def book_walk(owner: Any, dog: Any) -> Booking:
@@ -117,16 +44,15 @@ def book_walk(owner: Any, dog: Any) -> Booking:
 
 def wait_until_sent(booking: Booking, count: int) -> list[Message]:
     """Wait until this many messages of the booking are sent."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
+
+    def sent() -> list[Message] | None:
         messages = list(Message.objects.filter(booking=booking))
-        if len(messages) >= count and all(
+        done = len(messages) >= count and all(
             message.state == Message.State.SENT for message in messages
-        ):
-            return messages
-        if time.monotonic() > deadline:
-            pytest.fail(f"Timed out after {WAIT_SECONDS} s; messages: {messages}")
-        time.sleep(0.05)
+        )
+        return messages if done else None
+
+    return wait_until(sent, f"{count} sent messages of {booking.reference}")
 
 
 def test_worker_emails_booking_received(worker, owner, dog, mailoutbox):
@@ -136,7 +62,7 @@ def test_worker_emails_booking_received(worker, owner, dog, mailoutbox):
     assert sorted(message.channel for message in messages) == ["email", "site"]
     assert worker.failures == []
     # A run is listed after its task returns, a moment after the row is SENT.
-    sends = wait_for_tasks(worker, 2, "notifications.tasks.send_message")
+    sends = worker.wait("notifications.tasks.send_message", 2)
     assert all(run["thread"] != threading.get_ident() for run in sends)
     assert len(mailoutbox) == 1
     email = mailoutbox[0]
@@ -157,11 +83,7 @@ def test_rolled_back_booking_queues_nothing(worker, owner, dog, mailoutbox):
     # are sent, any task that the rolled-back booking queued has run too.
     later = book_walk(owner, dog)
     wait_until_sent(later, 2)
-    booking_tasks = [
-        run["args"]
-        for run in worker.finished
-        if run["name"] == "bookings.tasks.send_booking_received"
-    ]
+    booking_tasks = [run["args"] for run in worker.named(RECEIVED_TASK)]
     assert booking_tasks in ([], [[later.pk]])
     assert worker.failures == []
     assert list(Message.objects.exclude(booking=later)) == []
@@ -177,7 +99,7 @@ def test_deleted_booking_task_ends_quietly(worker, owner, dog, mailoutbox, caplo
 
     send_booking_received.delay(deleted_pk)
 
-    [run] = wait_for_tasks(worker, 1)
+    [run] = worker.wait(RECEIVED_TASK)
     assert run["args"] == [deleted_pk]
     assert run["state"] == "SUCCESS"
     assert worker.failures == []

@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("me/walks/<str:reference>/", views.walk_detail, name="walk"),
     path("me/walks/<str:reference>/on-my-way/", views.on_the_way, name="on-the-way"),
+    path("me/offers/", views.offers, name="offers"),
     path("me/offers/<int:pk>/", views.offer_detail, name="offer"),
     path("me/offers/<int:pk>/accept/", views.offer_accept, name="accept-offer"),
     path("me/offers/<int:pk>/decline/", views.offer_decline, name="decline-offer"),

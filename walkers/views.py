@@ -79,6 +79,43 @@ def _walker_with_stages(walker: WalkerProfile) -> WalkerProfile:
     return WalkerProfile.objects.prefetch_related("stages", "areas").get(pk=walker.pk)
 
 
+# How often the dashboard fetches the open offers again. An offer stays
+# open for minutes, so a few seconds' delay costs the walker nothing.
+OFFERS_REFRESH_SECONDS = 10
+
+
+def _open_offers(walker: WalkerProfile) -> Any:
+    return (
+        Offer.objects.open()
+        .filter(walker=walker)
+        .select_related("booking__service", "booking__area", "booking__district")
+        .prefetch_related("booking__dogs")
+        .order_by("booking__starts_at")
+    )
+
+
+def offers(request: HttpRequest) -> HttpResponse:
+    """The dashboard's list of open offers, fetched again by htmx.
+
+    A logged-out request gets a bare 401 rather than the login page, which
+    htmx would otherwise put in place of the list.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return HttpResponse(status=401)
+    if user.role != User.Role.WALKER:
+        raise PermissionDenied("Only walker accounts can use this page.")
+    walker = get_object_or_404(WalkerProfile, user=user)
+    return render(
+        request,
+        "walkers/_offers.html",
+        {
+            "offers": _open_offers(walker),
+            "offers_refresh_seconds": OFFERS_REFRESH_SECONDS,
+        },
+    )
+
+
 @walker_required
 def dashboard(request: HttpRequest, walker: WalkerProfile) -> HttpResponse:
     walker = _walker_with_stages(walker)
@@ -93,19 +130,13 @@ def dashboard(request: HttpRequest, walker: WalkerProfile) -> HttpResponse:
     documents = WalkerDocument.objects.filter(walker=walker).only(
         "kind", "uploaded_at", "walker_id"
     )
-    offers = (
-        Offer.objects.open()
-        .filter(walker=walker)
-        .select_related("booking__service", "booking__area", "booking__district")
-        .prefetch_related("booking__dogs")
-        .order_by("booking__starts_at")
-    )
     return render(
         request,
         "walkers/dashboard.html",
         {
             "walker": walker,
-            "offers": offers,
+            "offers": _open_offers(walker),
+            "offers_refresh_seconds": OFFERS_REFRESH_SECONDS,
             "pipeline": walker.pipeline(),
             "documents": documents,
             "today_walks": [w for w in walks if w.local_date == today],

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from bookings.models import Area, Booking, District, Offer, Service
 from bookings.services import BookingDetails, book
 from tests.factories import MENTENG, DogFactory, walk_start
+from walkers import views as walker_views
 from walkers.demo import make_available, make_verified
 
 
@@ -65,5 +66,41 @@ def test_walker_accepts_offer_on_phone(
     log_in(phone_page, owner)
     phone_page.goto(f"/bookings/{booking.reference}/")
     expect(phone_page.locator("main")).to_contain_text(walker.user.first_name)
+    assert browser_events.page_errors == []
+    assert browser_events.blocked_urls == []
+
+
+def test_new_offer_shows_on_open_dashboard(
+    phone_page, log_in, owner, walker, staff, browser_events, monkeypatch
+):
+    monkeypatch.setattr(walker_views, "OFFERS_REFRESH_SECONDS", 1)
+    make_verified(walker, staff)
+    make_available(walker, District.objects.get(name="Menteng"))
+    log_in(phone_page, walker.user)
+    phone_page.goto("/walkers/me/")
+    expect(phone_page.get_by_test_id("today-walks")).to_be_visible()
+
+    # Booked while the walker's page stays open, with no reload.
+    booking, _created = book(
+        owner,
+        BookingDetails(
+            dogs=[DogFactory(owner=owner, name="Milo")],
+            service=Service.objects.get(code="walk-60"),
+            area=Area.objects.get(slug="jakarta"),
+            address="Jl. Teuku Umar No. 10, Menteng",
+            latitude=MENTENG[0],
+            longitude=MENTENG[1],
+        ),
+        walk_start(),
+        uuid.uuid4(),
+    )
+    offer = Offer.objects.get(booking=booking, state=Offer.State.SENT)
+
+    expect(phone_page.get_by_test_id(f"offer-{offer.pk}")).to_be_visible(timeout=10_000)
+    # The offers come before the walks on a phone's first screen.
+    offers_top = phone_page.get_by_test_id("offers").bounding_box()
+    walks_top = phone_page.get_by_test_id("today-walks").bounding_box()
+    assert offers_top is not None and walks_top is not None
+    assert offers_top["y"] < walks_top["y"]
     assert browser_events.page_errors == []
     assert browser_events.blocked_urls == []

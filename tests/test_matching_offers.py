@@ -436,6 +436,31 @@ def test_accept_taken_offer_shows_clear_page(client, offer, agus, staff):
     assert "Offer no longer available" in response.content.decode()
 
 
+def test_taken_offer_page_gives_reason(client, offer, agus, owner):
+    cancel(Booking.objects.get(pk=offer.booking_id), owner)
+    client.force_login(agus.user)
+
+    response = client.post(offer_url(offer, "walkers:accept-offer"))
+
+    assert response.status_code == 409
+    assert "<strong>Reason:</strong> Withdrawn" in response.content.decode()
+
+
+def test_accept_twice_goes_to_the_walk(client, offer, agus):
+    client.force_login(agus.user)
+    url = offer_url(offer, "walkers:accept-offer")
+    client.post(url)
+
+    response = client.post(url, follow=True)
+
+    booking = Booking.objects.get(pk=offer.booking_id)
+    assert response.redirect_chain == [
+        (reverse("walkers:walk", args=[booking.reference]), 302)
+    ]
+    assert "You have already accepted this walk." in response.content.decode()
+    assert booking.walker == agus
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [

@@ -95,7 +95,7 @@ def _open_offers(walker: WalkerProfile) -> Any:
 
 
 def offers(request: HttpRequest) -> HttpResponse:
-    """The dashboard's list of open offers, fetched again by htmx.
+    """Render the dashboard's list of open offers, which htmx fetches again.
 
     A logged-out request gets a bare 401 rather than the login page, which
     htmx would otherwise put in place of the list.
@@ -259,10 +259,22 @@ def _offer_page(
     )
 
 
-def _offer_unavailable(request: HttpRequest, offer: Offer) -> HttpResponse:
+def _offer_unavailable(
+    request: HttpRequest, offer: Offer, walker: WalkerProfile, reason: str = ""
+) -> HttpResponse:
+    offer.refresh_from_db()
+    booking = offer.booking
+    booking.refresh_from_db(fields=["walker", "status"])
+    if offer.state == Offer.State.ACCEPTED and booking.walker_id == walker.pk:
+        # The same walker answered twice, from two tabs or a double tap.
+        messages.info(request, _("You have already accepted this walk."))
+        return redirect("walkers:walk", reference=booking.reference)
     # 409 Conflict: the walk went to someone else or the offer closed.
     return render(
-        request, "walkers/offer_unavailable.html", {"offer": offer}, status=409
+        request,
+        "walkers/offer_unavailable.html",
+        {"offer": offer, "reason": reason},
+        status=409,
     )
 
 
@@ -277,8 +289,8 @@ def offer_accept(request: HttpRequest, walker: WalkerProfile, pk: int) -> HttpRe
     offer = _get_offer(walker, pk)
     try:
         booking = accept_offer(offer, walker)
-    except OfferUnavailable:
-        return _offer_unavailable(request, offer)
+    except OfferUnavailable as error:
+        return _offer_unavailable(request, offer, walker, str(error))
     messages.success(request, _("The walk is yours. Thank you!"))
     return redirect("walkers:walk", reference=booking.reference)
 
@@ -294,8 +306,8 @@ def offer_decline(request: HttpRequest, walker: WalkerProfile, pk: int) -> HttpR
         decline_offer(
             offer, walker, form.cleaned_data["reason"], form.cleaned_data["note"]
         )
-    except OfferUnavailable:
-        return _offer_unavailable(request, offer)
+    except OfferUnavailable as error:
+        return _offer_unavailable(request, offer, walker, str(error))
     messages.info(request, _("Declined. We will offer the walk to someone else."))
     return redirect("walkers:dashboard")
 

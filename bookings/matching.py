@@ -850,6 +850,7 @@ def _close_matching(
         WITHDRAWN_TAKEN,
         keep_walker_id=walker.pk,
     )
+    _withdraw_clashing_offers([(booking, walker)])
     assigned = BookingMatch.State.ASSIGNED
     if not BookingMatch.objects.filter(booking=booking).update(state=assigned):
         # A booking assigned by hand or by the batch before any matching ran.
@@ -861,6 +862,43 @@ def _close_matching(
 # The reasons that offers_withdrawn gives.
 WITHDRAWN_CANCELLED = "cancelled"
 WITHDRAWN_TAKEN = "taken"
+WITHDRAWN_BUSY = "busy"
+
+
+def _withdraw_clashing_offers(pairs: list[tuple[Booking, Any]]) -> None:
+    """Withdraw the walkers' open offers of other walks that now clash.
+
+    A walker assigned by hand, by the batch or through another offer can no
+    longer take a walk at a clashing time, so its offer would fail when
+    accepted. Those bookings are matched again at once.
+    """
+    assigned = {booking.pk for booking, _walker in pairs}
+    walks_of: dict[int, list[Booking]] = defaultdict(list)
+    for booking, walker in pairs:
+        walks_of[walker.pk].append(booking)
+    candidates = (
+        Offer.objects.open()
+        .filter(walker_id__in=list(walks_of))
+        .exclude(booking_id__in=assigned)
+        .select_related("booking")
+    )
+    clashing = [
+        offer.pk
+        for offer in candidates
+        if any(_clash(offer.booking, walk) for walk in walks_of[offer.walker_id])
+    ]
+    if not clashing:
+        return
+    offers = Offer.objects.filter(pk__in=clashing, state=Offer.State.SENT)
+    booking_ids = list(offers.values_list("booking_id", flat=True))
+    _withdraw(
+        offers, str(_("The walker has another walk at that time.")), WITHDRAWN_BUSY
+    )
+    BookingMatch.objects.filter(booking_id__in=booking_ids).update(
+        state=BookingMatch.State.WAITING
+    )
+    for booking_id in booking_ids:
+        queue_matching(booking_id, "walker_busy")
 
 
 def _withdraw(offers: Any, note: str, reason: str) -> None:
@@ -889,7 +927,7 @@ def _withdraw_open_offers(
 def _close_matching_in_bulk(
     sender: Any, pairs: list[tuple[Booking, Any]], **kwargs: Any
 ) -> None:
-    """Do _close_matching's work for many assigned bookings in three queries."""
+    """Do _close_matching's work for many assigned bookings in a few queries."""
     booking_ids = [booking.pk for booking, _walker in pairs]
     # The bookings' rows already name their new walkers, whose offers stay.
     _withdraw(
@@ -899,6 +937,7 @@ def _close_matching_in_bulk(
         str(_("Another walker was assigned.")),
         WITHDRAWN_TAKEN,
     )
+    _withdraw_clashing_offers(pairs)
     assigned = BookingMatch.State.ASSIGNED
     BookingMatch.objects.filter(booking_id__in=booking_ids).update(state=assigned)
     BookingMatch.objects.bulk_create(

@@ -708,6 +708,7 @@ class MatchRun(models.Model):
         ACCEPT_FAILED = "accept_failed", _("acceptance failed")
         SWEEPER = "sweeper", _("periodic check")
         WALKER_FREE = "walker_free", _("a walker's other offer closed")
+        WALKER_BUSY = "walker_busy", _("the offered walker took another walk")
         OPS = "ops", _("candidates page")
 
     booking = models.ForeignKey(

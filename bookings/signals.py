@@ -35,8 +35,9 @@ offer_sent = Signal()
 # gets an offer of its own.
 offer_expired = Signal()
 
-# offer_ids, reason ("cancelled" or "taken"): open offers closed because the
-# booking was cancelled or another walker was assigned to it.
+# offer_ids, reason ("cancelled", "taken" or "busy"): open offers closed
+# because the booking was cancelled, another walker was assigned to it, or
+# its walker was assigned a walk at a clashing time.
 offers_withdrawn = Signal()
 
 # offer, booking, walker: the walker accepted and is now assigned to the

@@ -266,9 +266,9 @@ def test_bulk_assignment_tells_owners_and_walkers(monkeypatch):
 def test_bulk_assignment_queries_fixed(django_assert_max_num_queries):
     pairs = assigned_in_bulk(6)
 
-    # Three queries close the matching, four record the messages. The
+    # Four queries close the matching, four record the messages. The
     # sending runs on commit, after the block.
-    with transaction.atomic(), django_assert_max_num_queries(7):
+    with transaction.atomic(), django_assert_max_num_queries(8):
         booking_signals.walkers_assigned.send(sender=Booking, pairs=pairs, actor=None)
 
     assert Message.objects.filter(event=Event.WALKER_ASSIGNED).count() == 24

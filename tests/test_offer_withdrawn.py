@@ -1,10 +1,13 @@
-"""Walkers hear when their open offer is withdrawn: cancelled or taken."""
+"""Walkers hear when their open offer is withdrawn: cancelled, taken, busy."""
+
+import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from bookings import signals
 from bookings.matching import accept_offer
-from bookings.models import Booking, District, Offer
+from bookings.models import Booking, District, MatchRun, Offer
 from bookings.services import assign_walker, assign_walkers, cancel
 from notifications.models import Channel, Event, Message
 from notifications.services import render
@@ -110,3 +113,53 @@ def test_withdrawal_signal_lists_only_open_offers(owner):
 
     assert received == [([open_offer.pk], "cancelled")]
     assert withdrawn_messages(agus) == []
+
+
+def walk_at(hours: float) -> Booking:
+    starts = timezone.make_aware(
+        dt.datetime.combine(timezone.localdate() + dt.timedelta(days=2), dt.time(9))
+    ) + dt.timedelta(hours=hours)
+    return BookingFactory(starts_at=starts, ends_at=starts + dt.timedelta(hours=1))
+
+
+def test_assignment_withdraws_walkers_clashing_offer(
+    staff, django_capture_on_commit_callbacks
+):
+    agus, budi = ready("Agus"), ready("Budi")
+    assigned, clashing, later = walk_at(0), walk_at(0.5), walk_at(4)
+    clashing_offer, later_offer = offered(clashing, agus), offered(later, agus)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assign_walker(assigned, agus, staff)
+
+    clashing_offer.refresh_from_db()
+    later_offer.refresh_from_db()
+    assert clashing_offer.state == Offer.State.WITHDRAWN
+    assert clashing_offer.note == "The walker has another walk at that time."
+    assert later_offer.state == Offer.State.SENT
+    assert "you now have another walk at a clashing time." in site_text(agus)
+    # Matched again at once: the walk goes to the next walker.
+    assert MatchRun.objects.get(booking=clashing).trigger == "walker_busy"
+    assert Offer.objects.get(booking=clashing, state=Offer.State.SENT).walker == budi
+
+
+def test_accepting_one_offer_withdraws_clashing_one():
+    agus = ready("Agus")
+    first, second = walk_at(0), walk_at(0.75)
+    accepted, clashing = offered(first, agus), offered(second, agus)
+
+    accept_offer(accepted, agus)
+
+    clashing.refresh_from_db()
+    assert clashing.state == Offer.State.WITHDRAWN
+
+
+def test_batch_withdraws_walkers_clashing_offer():
+    agus = ready("Agus")
+    assigned, clashing = walk_at(0), walk_at(0.5)
+    clashing_offer = offered(clashing, agus)
+
+    assign_walkers([(assigned, agus)])
+
+    clashing_offer.refresh_from_db()
+    assert clashing_offer.state == Offer.State.WITHDRAWN

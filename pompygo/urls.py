@@ -2,9 +2,14 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from accounts import language
 from pompygo import views
+
+admin.site.site_header = _("Pompy Go ops")
+admin.site.site_title = _("Pompy Go ops")
+admin.site.index_title = _("Bookings, walkers and messages")
 
 urlpatterns = [
     path("", views.home, name="home"),

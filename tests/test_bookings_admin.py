@@ -214,3 +214,15 @@ def test_assigned_booking_times_cannot_be_edited(staff_client, staff, walker):
     )
     booking.refresh_from_db()
     assert booking.starts_at == start
+
+
+@pytest.mark.parametrize(
+    ("language", "header"), [("en", "Pompy Go ops"), ("id", "Tim ops Pompy Go")]
+)
+def test_admin_named_for_pompy_go(staff_client, language, header):
+    staff_client.cookies["django_language"] = language
+
+    html = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert header in html
+    assert "Django" not in html.split("<body", 1)[1].split("</header>", 1)[0]

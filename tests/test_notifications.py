@@ -113,6 +113,8 @@ def test_booking_sends_email_and_site_message(owner, dog, english):
     assert email.to == [owner.email]
     assert email.subject == f"Booking {booking.reference} received"
     assert "Hello Dewi Lestari," in email.body
+    assert "We received your booking: 60-minute walk on " in email.body
+    assert f"Dog: {dog.name}\n" in email.body
     assert "We will let you know when your walker is confirmed." in email.body
     html = email.alternatives[0][0]
     assert '<html lang="en">' in html

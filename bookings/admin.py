@@ -476,15 +476,16 @@ class BookingEventAdmin(admin.ModelAdmin):
 class OpsQueueAdmin(admin.ModelAdmin):
     """Bookings the matching could not place, oldest alert first."""
 
+    # The button comes second, so it is on screen however narrow the window.
     list_display = [
         "reference",
+        "candidates_link",
         "starts_at",
         "area",
         "service",
         "reason",
         "escalated_at",
         "refusals",
-        "candidates_link",
     ]
     list_filter = ["area", "match__escalation_reason"]
     list_select_related = ["area", "service", "match"]

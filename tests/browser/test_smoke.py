@@ -26,11 +26,15 @@ def test_home_on_phone_switches_language(phone_page, browser_events):
     switch = phone_page.get_by_test_id("switch-language")
     expect(switch).to_be_hidden()
     phone_page.locator(".navbar-toggler").tap()
+    expect(switch).to_be_visible()
     expect(switch).to_have_attribute("value", "en")
     switch.tap()
     expect(html).to_have_attribute("lang", "en")
+    # The menu opens only once Bootstrap's script has run on the new page.
+    phone_page.wait_for_load_state("load")
 
     phone_page.locator(".navbar-toggler").tap()
+    expect(switch).to_be_visible()
     expect(switch).to_have_attribute("value", "id")
     switch.tap()
     expect(html).to_have_attribute("lang", "id")

@@ -539,27 +539,19 @@ class OpsQueueAdmin(admin.ModelAdmin):
         )
 
 
+# The offer list's columns, which its read-only page shows first too.
+OFFER_COLUMNS = ("booking", "walker", "state", "score_display", "sent_at", "expires_at")
+
+
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
-    list_display = [
-        "booking",
-        "walker",
-        "state",
-        "score_display",
-        "sent_at",
-        "expires_at",
-    ]
+    list_display = OFFER_COLUMNS
     list_filter = ["state", "decline_reason"]
     list_select_related = ["booking", "walker__user"]
     search_fields = ["booking__reference", "walker__user__email"]
     date_hierarchy = "sent_at"
     readonly_fields = [
-        "booking",
-        "walker",
-        "state",
-        "score_display",
-        "sent_at",
-        "expires_at",
+        *OFFER_COLUMNS,
         "answered_at",
         "decline_reason",
         "note",

@@ -17,17 +17,8 @@ from walkers import views as walker_views
 from walkers.demo import make_available, make_verified
 
 
-def test_walker_accepts_offer_on_phone(
-    phone_page, log_in, owner, walker, staff, browser_events
-):
-    make_verified(walker, staff)
-    make_available(walker, District.objects.get(name="Menteng"))
-    dog = DogFactory(
-        owner=owner,
-        name="Milo",
-        temperament="Takut petir, suka menarik tali",
-        medical_notes="Alergi ayam",
-    )
+def book_in_menteng(owner, dog) -> Booking:
+    """Book a walk through the booking form's service; its matching runs on commit."""
     booking, _created = book(
         owner,
         BookingDetails(
@@ -41,6 +32,21 @@ def test_walker_accepts_offer_on_phone(
         walk_start(),
         uuid.uuid4(),
     )
+    return booking
+
+
+def test_walker_accepts_offer_on_phone(
+    phone_page, log_in, owner, walker, staff, browser_events
+):
+    make_verified(walker, staff)
+    make_available(walker, District.objects.get(name="Menteng"))
+    dog = DogFactory(
+        owner=owner,
+        name="Milo",
+        temperament="Takut petir, suka menarik tali",
+        medical_notes="Alergi ayam",
+    )
+    booking = book_in_menteng(owner, dog)
     offer = Offer.objects.get(booking=booking, state=Offer.State.SENT)
     assert offer.walker == walker
 
@@ -81,19 +87,7 @@ def test_new_offer_shows_on_open_dashboard(
     expect(phone_page.get_by_test_id("today-walks")).to_be_visible()
 
     # Booked while the walker's page stays open, with no reload.
-    booking, _created = book(
-        owner,
-        BookingDetails(
-            dogs=[DogFactory(owner=owner, name="Milo")],
-            service=Service.objects.get(code="walk-60"),
-            area=Area.objects.get(slug="jakarta"),
-            address="Jl. Teuku Umar No. 10, Menteng",
-            latitude=MENTENG[0],
-            longitude=MENTENG[1],
-        ),
-        walk_start(),
-        uuid.uuid4(),
-    )
+    booking = book_in_menteng(owner, DogFactory(owner=owner, name="Milo"))
     offer = Offer.objects.get(booking=booking, state=Offer.State.SENT)
 
     expect(phone_page.get_by_test_id(f"offer-{offer.pk}")).to_be_visible(timeout=10_000)

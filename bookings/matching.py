@@ -565,8 +565,8 @@ def _can_travel(booking: Booking, walks: list[Walk]) -> bool:
 def travel_problems(booking: Booking, walker_id: int) -> list[str]:
     """Return why the walker cannot travel between this walk and their others.
 
-    Only walks the walker holds count. An open offer elsewhere does not stop
-    an assignment, and accepting that offer later fails this same check.
+    Only the walks assigned to the walker count. An open offer elsewhere does
+    not stop an assignment, and accepting that offer later fails this check.
     """
     walks = walks_around(booking, [walker_id]).get(walker_id, [])
     return _travel_problems(booking, [walk for walk in walks if not walk.is_offer])
@@ -889,10 +889,10 @@ def _withdraw_clashing_offers(pairs: list[tuple[Booking, Any]]) -> None:
     ]
     if not clashing:
         return
-    offers = Offer.objects.filter(pk__in=clashing, state=Offer.State.SENT)
-    booking_ids = list(offers.values_list("booking_id", flat=True))
-    _withdraw(
-        offers, str(_("The walker has another walk at that time.")), WITHDRAWN_BUSY
+    booking_ids = _withdraw(
+        Offer.objects.filter(pk__in=clashing, state=Offer.State.SENT),
+        str(_("The walker has another walk at that time.")),
+        WITHDRAWN_BUSY,
     )
     BookingMatch.objects.filter(booking_id__in=booking_ids).update(
         state=BookingMatch.State.WAITING
@@ -901,17 +901,20 @@ def _withdraw_clashing_offers(pairs: list[tuple[Booking, Any]]) -> None:
         queue_matching(booking_id, "walker_busy")
 
 
-def _withdraw(offers: Any, note: str, reason: str) -> None:
-    """Withdraw these open offers and tell their walkers through a signal."""
+def _withdraw(offers: Any, note: str, reason: str) -> list[int]:
+    """Withdraw these open offers, tell their walkers through a signal, and
+    return the ids of the offers' bookings."""
     # Locked, so that an offer accepted meanwhile is neither withdrawn nor
     # reported as withdrawn.
-    ids = list(offers.select_for_update().values_list("pk", flat=True))
-    if not ids:
-        return
+    rows = list(offers.select_for_update().values_list("pk", "booking_id"))
+    if not rows:
+        return []
+    ids = [pk for pk, _booking_id in rows]
     Offer.objects.filter(pk__in=ids).update(
         state=Offer.State.WITHDRAWN, answered_at=timezone.now(), note=note[:255]
     )
     signals.offers_withdrawn.send(sender=Offer, offer_ids=ids, reason=reason)
+    return [booking_id for _pk, booking_id in rows]
 
 
 def _withdraw_open_offers(
@@ -1015,7 +1018,7 @@ def _place(
         send_offer(booking, state, candidate, now)
         return f"offered to walker {walker.pk}"
     if _has_clashing_open_offer(booking, now):
-        # A walker who may take this walk holds an open offer for one at a
+        # A walker who may take this walk has an open offer for one at a
         # clashing time. When that offer is declined or expires, wake_waiting
         # matches this booking again, and the sweeper does if that is lost.
         state.state = BookingMatch.State.WAITING

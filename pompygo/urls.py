@@ -11,7 +11,7 @@ admin.site.site_header = _("Pompy Go ops")
 admin.site.site_title = _("Pompy Go ops")
 admin.site.index_title = _("Bookings, walkers and messages")
 # The lists of bookings, the ops queue and the message log need the whole
-# width of an ops laptop's 1366 px screen; the app list is one click away.
+# width of a 1366 px ops laptop. The app list is one click away on the home page.
 admin.site.enable_nav_sidebar = False
 
 urlpatterns = [

@@ -12,9 +12,9 @@ stdout; docs/benchmarks.md records a run.
    the query count of `rank_candidates` and of the whole `match` (lock,
    rank, save the run, send the offer).
 2. A batch of 2,000 bookings on one day against 500 walkers: the time to
-   load, solve, write and queue the messages (with REDIS_URL set), and the
-   total score of the rounds of linear_sum_assignment, of a greedy pass,
-   and of an upper bound on the optimum from scipy's MILP solver (HiGHS).
+   load, solve, write and queue the messages (with REDIS_URL set). Then
+   the total score of the rounds of linear_sum_assignment, of a greedy
+   pass, and of an upper bound on the optimum from scipy's MILP (HiGHS).
 """
 
 import argparse

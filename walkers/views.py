@@ -266,7 +266,7 @@ def _offer_unavailable(
     booking = offer.booking
     booking.refresh_from_db(fields=["walker", "status"])
     if offer.state == Offer.State.ACCEPTED and booking.walker_id == walker.pk:
-        # The same walker answered twice, from two tabs or a double tap.
+        # The same walker accepted twice, from two tabs or a double tap.
         messages.info(request, _("You have already accepted this walk."))
         return redirect("walkers:walk", reference=booking.reference)
     # 409 Conflict: the walk went to someone else or the offer closed.
